@@ -1,0 +1,374 @@
+#include "config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+namespace aigate::config {
+namespace {
+
+// Collects "file:line: path: problem" lines so that a file is reported whole.
+class Problems {
+ public:
+  explicit Problems(std::string file) : file_(std::move(file)) {}
+
+  void add(const YAML::Mark& mark, const std::string& path, const std::string& problem) {
+    std::ostringstream out;
+    out << file_;
+    if (mark.line >= 0) out << ':' << (mark.line + 1);
+    out << ": " << (path.empty() ? "(top level)" : path) << ": " << problem;
+    lines_.push_back(out.str());
+  }
+  bool empty() const { return lines_.empty(); }
+  std::string joined() const {
+    std::string all;
+    for (const auto& line : lines_) all += line + "\n";
+    if (!all.empty()) all.pop_back();
+    return all;
+  }
+
+ private:
+  std::string file_;
+  std::vector<std::string> lines_;
+};
+
+std::string join(const std::string& path, const std::string& key) {
+  return path.empty() ? key : path + "." + key;
+}
+
+// Reads the fields of one YAML mapping, reporting wrong types and, on
+// finish(), every key that was never asked for.
+class MapReader {
+ public:
+  MapReader(const YAML::Node& node, std::string path, Problems& problems)
+      : node_(node), path_(std::move(path)), problems_(problems) {
+    if (node_ && !node_.IsNull() && !node_.IsMap()) {
+      problems_.add(node_.Mark(), path_, "must be a mapping");
+      valid_ = false;
+    }
+  }
+  ~MapReader() { finish(); }
+
+  template <typename T>
+  void read(const std::string& key, T& out) {
+    YAML::Node value = child(key);
+    if (!value) return;
+    if (!value.IsScalar()) {
+      problems_.add(value.Mark(), join(path_, key), "must be a " + typeName<T>());
+      return;
+    }
+    try {
+      out = value.as<T>();
+    } catch (const YAML::Exception&) {
+      problems_.add(value.Mark(), join(path_, key),
+                    "must be a " + typeName<T>() + ", got \"" + value.Scalar() + "\"");
+    }
+  }
+
+  // The child node (or an undefined node), marking the key as known.
+  YAML::Node child(const std::string& key) {
+    known_.insert(key);
+    if (!valid_ || !node_ || node_.IsNull()) return YAML::Node(YAML::NodeType::Undefined);
+    const YAML::Node& map = node_;
+    YAML::Node value = map[key];
+    if (value && value.IsNull()) return YAML::Node(YAML::NodeType::Undefined);
+    return value;
+  }
+
+  const std::string& path() const { return path_; }
+
+  void finish() {
+    if (finished_ || !valid_ || !node_ || node_.IsNull()) return;
+    finished_ = true;
+    for (const auto& entry : node_) {
+      const std::string key = entry.first.as<std::string>();
+      if (!known_.count(key)) problems_.add(entry.first.Mark(), join(path_, key), "unknown key");
+    }
+  }
+
+ private:
+  template <typename T>
+  static std::string typeName() {
+    if constexpr (std::is_same_v<T, bool>) return "boolean (true/false)";
+    if constexpr (std::is_integral_v<T>) return "whole number";
+    if constexpr (std::is_floating_point_v<T>) return "number";
+    return "string";
+  }
+
+  YAML::Node node_;
+  std::string path_;
+  Problems& problems_;
+  std::set<std::string> known_;
+  bool valid_ = true;
+  bool finished_ = false;
+};
+
+void readServer(MapReader& r, ServerConfig& s) {
+  r.read("listen", s.listen);
+  r.read("threads", s.threads);
+  r.read("public_url", s.public_url);
+  r.read("max_body_bytes", s.max_body_bytes);
+  r.read("header_timeout_ms", s.header_timeout_ms);
+  r.read("body_timeout_ms", s.body_timeout_ms);
+  r.read("keepalive_timeout_s", s.keepalive_timeout_s);
+  r.read("shutdown_grace_ms", s.shutdown_grace_ms);
+}
+
+void readTiers(const YAML::Node& node, Problems& problems, std::vector<TierConfig>& tiers) {
+  if (!node) return;
+  if (!node.IsSequence()) {
+    problems.add(node.Mark(), "tiers", "must be a list");
+    return;
+  }
+  tiers.clear();
+  for (size_t i = 0; i < node.size(); ++i) {
+    TierConfig tier;
+    MapReader r(node[i], "tiers[" + std::to_string(i) + "]", problems);
+    r.read("name", tier.name);
+    r.read("level", tier.level);
+    r.read("requests_per_minute", tier.requests_per_minute);
+    r.read("concurrent_generations", tier.concurrent_generations);
+    tiers.push_back(tier);
+  }
+}
+
+void readPacks(const YAML::Node& node, Problems& problems, std::vector<PackConfig>& packs) {
+  if (!node) return;
+  if (!node.IsSequence()) {
+    problems.add(node.Mark(), "packs", "must be a list");
+    return;
+  }
+  packs.clear();
+  for (size_t i = 0; i < node.size(); ++i) {
+    PackConfig pack;
+    MapReader r(node[i], "packs[" + std::to_string(i) + "]", problems);
+    r.read("name", pack.name);
+    r.read("credits", pack.credits);
+    r.read("price_usd", pack.price_usd);
+    r.read("tier", pack.tier);
+    packs.push_back(pack);
+  }
+}
+
+// Checks the relations between fields; `marks` gives each path's position.
+void validate(const Config& c, const std::map<std::string, YAML::Mark>& marks, Problems& p) {
+  auto mark = [&](const std::string& path) {
+    auto it = marks.find(path);
+    return it == marks.end() ? YAML::Mark::null_mark() : it->second;
+  };
+  auto positive = [&](const std::string& path, int64_t value) {
+    if (value <= 0) p.add(mark(path), path, "must be greater than 0");
+  };
+  auto nonNegative = [&](const std::string& path, int64_t value) {
+    if (value < 0) p.add(mark(path), path, "must not be negative");
+  };
+
+  if (!parseHostPort(c.server.listen))
+    p.add(mark("server.listen"), "server.listen", "must be HOST:PORT, got \"" + c.server.listen + "\"");
+  positive("server.threads", c.server.threads);
+  if (c.server.max_body_bytes < 1024)
+    p.add(mark("server.max_body_bytes"), "server.max_body_bytes", "must be at least 1024");
+  positive("server.header_timeout_ms", c.server.header_timeout_ms);
+  positive("server.body_timeout_ms", c.server.body_timeout_ms);
+  positive("server.keepalive_timeout_s", c.server.keepalive_timeout_s);
+  nonNegative("server.shutdown_grace_ms", c.server.shutdown_grace_ms);
+  if (c.data_dir.empty()) p.add(mark("data_dir"), "data_dir", "must not be empty");
+  if (c.store.synchronous != "full" && c.store.synchronous != "normal")
+    p.add(mark("store.synchronous"), "store.synchronous",
+          "must be \"full\" or \"normal\", got \"" + c.store.synchronous + "\"");
+  positive("store.group_commit_max", c.store.group_commit_max);
+  nonNegative("store.busy_timeout_ms", c.store.busy_timeout_ms);
+  nonNegative("registration.free_credits", c.registration.free_credits);
+  nonNegative("prices.library_image", c.prices.library_image);
+  nonNegative("prices.library_video", c.prices.library_video);
+  nonNegative("prices.generated_image", c.prices.generated_image);
+  nonNegative("prices.generated_video", c.prices.generated_video);
+  nonNegative("prices.byok_image", c.prices.byok_image);
+  nonNegative("prices.byok_video", c.prices.byok_video);
+  positive("idempotency.ttl_hours", c.idempotency.ttl_hours);
+
+  if (c.tiers.empty()) p.add(mark("tiers"), "tiers", "must name at least one tier");
+  std::set<std::string> tier_names;
+  for (size_t i = 0; i < c.tiers.size(); ++i) {
+    const auto& t = c.tiers[i];
+    const std::string path = "tiers[" + std::to_string(i) + "]";
+    if (t.name.empty()) p.add(mark(path), path + ".name", "is required");
+    if (!tier_names.insert(t.name).second)
+      p.add(mark(path), path + ".name", "duplicate tier \"" + t.name + "\"");
+    nonNegative(path + ".level", t.level);
+    positive(path + ".requests_per_minute", t.requests_per_minute);
+    positive(path + ".concurrent_generations", t.concurrent_generations);
+  }
+  if (!c.findTier(c.free_tier))
+    p.add(mark("free_tier"), "free_tier", "unknown tier \"" + c.free_tier + "\"");
+  std::set<std::string> pack_names;
+  for (size_t i = 0; i < c.packs.size(); ++i) {
+    const auto& k = c.packs[i];
+    const std::string path = "packs[" + std::to_string(i) + "]";
+    if (k.name.empty()) p.add(mark(path), path + ".name", "is required");
+    if (!pack_names.insert(k.name).second)
+      p.add(mark(path), path + ".name", "duplicate pack \"" + k.name + "\"");
+    positive(path + ".credits", k.credits);
+    if (k.price_usd < 0) p.add(mark(path), path + ".price_usd", "must not be negative");
+    if (!c.findTier(k.tier)) p.add(mark(path), path + ".tier", "unknown tier \"" + k.tier + "\"");
+  }
+}
+
+// Records the position of every mapping and sequence item, by dotted path.
+void collectMarks(const YAML::Node& node, const std::string& path,
+                  std::map<std::string, YAML::Mark>& marks) {
+  if (!node) return;
+  marks[path] = node.Mark();
+  if (node.IsMap()) {
+    for (const auto& entry : node) {
+      if (!entry.first.IsScalar()) continue;
+      collectMarks(entry.second, join(path, entry.first.Scalar()), marks);
+    }
+  } else if (node.IsSequence()) {
+    for (size_t i = 0; i < node.size(); ++i)
+      collectMarks(node[i], path + "[" + std::to_string(i) + "]", marks);
+  }
+}
+
+}  // namespace
+
+Config::Config() {
+  tiers = {
+      {"free", 0, 60, 2},      {"starter", 1, 120, 3}, {"creator", 1, 180, 4},
+      {"pro", 2, 300, 8},      {"scale", 3, 600, 16},
+  };
+  packs = {
+      {"starter", 1200, 9, "starter"},
+      {"creator", 4000, 29, "creator"},
+      {"pro", 12000, 79, "pro"},
+      {"scale", 35000, 199, "scale"},
+  };
+}
+
+const TierConfig* Config::findTier(const std::string& name) const {
+  for (const auto& t : tiers)
+    if (t.name == name) return &t;
+  return nullptr;
+}
+
+const PackConfig* Config::findPack(const std::string& name) const {
+  for (const auto& k : packs)
+    if (k.name == name) return &k;
+  return nullptr;
+}
+
+Config parse(const std::string& yaml_text, const std::string& source_name) {
+  Problems problems(source_name);
+  YAML::Node root;
+  try {
+    root = YAML::Load(yaml_text);
+  } catch (const YAML::ParserException& e) {
+    problems.add(e.mark, "", e.msg);
+    throw ConfigError(problems.joined());
+  }
+
+  Config c;
+  c.source = source_name;
+  {
+    MapReader top(root, "", problems);
+    {
+      MapReader r(top.child("server"), "server", problems);
+      readServer(r, c.server);
+    }
+    top.read("data_dir", c.data_dir);
+    {
+      MapReader r(top.child("store"), "store", problems);
+      r.read("synchronous", c.store.synchronous);
+      r.read("group_commit_max", c.store.group_commit_max);
+      r.read("busy_timeout_ms", c.store.busy_timeout_ms);
+    }
+    {
+      MapReader r(top.child("registration"), "registration", problems);
+      r.read("open", c.registration.open);
+      r.read("free_credits", c.registration.free_credits);
+    }
+    {
+      MapReader r(top.child("prices"), "prices", problems);
+      r.read("library_image", c.prices.library_image);
+      r.read("library_video", c.prices.library_video);
+      r.read("generated_image", c.prices.generated_image);
+      r.read("generated_video", c.prices.generated_video);
+      r.read("byok_image", c.prices.byok_image);
+      r.read("byok_video", c.prices.byok_video);
+    }
+    top.read("free_tier", c.free_tier);
+    readTiers(top.child("tiers"), problems, c.tiers);
+    readPacks(top.child("packs"), problems, c.packs);
+    {
+      MapReader r(top.child("features"), "features", problems);
+      r.read("video", c.features.video);
+      r.read("byok", c.features.byok);
+      r.read("webhooks", c.features.webhooks);
+      r.read("smart_routing", c.features.smart_routing);
+    }
+    {
+      MapReader r(top.child("idempotency"), "idempotency", problems);
+      r.read("ttl_hours", c.idempotency.ttl_hours);
+    }
+    {
+      MapReader r(top.child("admin"), "admin", problems);
+      r.read("token_env", c.admin.token_env);
+      r.read("token_file_env", c.admin.token_file_env);
+      if (r.child("token")) {
+        problems.add(r.child("token").Mark(), "admin.token",
+                     "secrets do not belong in the config file; set the environment variable "
+                     "named by admin.token_env instead");
+      }
+    }
+  }
+  std::map<std::string, YAML::Mark> marks;
+  collectMarks(root, "", marks);
+  validate(c, marks, problems);
+  if (!problems.empty()) throw ConfigError(problems.joined());
+  return c;
+}
+
+Config load(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw ConfigError(path + ": cannot read the config file");
+  std::ostringstream text;
+  text << in.rdbuf();
+  return parse(text.str(), path);
+}
+
+std::optional<HostPort> parseHostPort(const std::string& text) {
+  const auto colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == text.size()) return std::nullopt;
+  HostPort hp;
+  hp.host = text.substr(0, colon);
+  if (hp.host.size() > 2 && hp.host.front() == '[' && hp.host.back() == ']')
+    hp.host = hp.host.substr(1, hp.host.size() - 2);
+  const std::string port = text.substr(colon + 1);
+  if (port.size() > 5) return std::nullopt;
+  unsigned value = 0;
+  for (char ch : port) {
+    if (ch < '0' || ch > '9') return std::nullopt;
+    value = value * 10 + static_cast<unsigned>(ch - '0');
+  }
+  if (value > 65535) return std::nullopt;
+  hp.port = static_cast<uint16_t>(value);
+  return hp;
+}
+
+std::string resolveAdminToken(const AdminConfig& admin) {
+  if (const char* token = std::getenv(admin.token_env.c_str()); token && *token) return token;
+  const char* file = std::getenv(admin.token_file_env.c_str());
+  if (!file || !*file) return {};
+  std::ifstream in(file);
+  if (!in) throw ConfigError(std::string(file) + ": cannot read the admin token file");
+  std::string token;
+  std::getline(in, token);
+  while (!token.empty() && (token.back() == '\r' || token.back() == ' ')) token.pop_back();
+  if (token.empty()) throw ConfigError(std::string(file) + ": the admin token file is empty");
+  return token;
+}
+
+}  // namespace aigate::config

@@ -1,0 +1,129 @@
+// Typed configuration of the gateway, loaded from YAML and validated whole.
+//
+// Every field has the default that config/aigate.yaml documents, so an empty
+// file (or no file) gives the embedded defaults. Secrets never live here: the
+// admin token comes from the environment or a file (see resolveSecrets()).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace aigate::config {
+
+struct ServerConfig {
+  std::string listen = "127.0.0.1:8080";
+  int threads = 2;
+  // Public base URL used in links the gateway hands out; empty = derived from
+  // the request's Host header.
+  std::string public_url;
+  int64_t max_body_bytes = 1 << 20;
+  int header_timeout_ms = 10'000;
+  int body_timeout_ms = 30'000;
+  int keepalive_timeout_s = 75;
+  int shutdown_grace_ms = 10'000;
+};
+
+struct StoreConfig {
+  // "full" survives power loss; "normal" survives a process crash only.
+  std::string synchronous = "full";
+  // The most write requests that may share one commit.
+  int group_commit_max = 256;
+  int busy_timeout_ms = 5'000;
+};
+
+struct RegistrationConfig {
+  bool open = true;
+  int64_t free_credits = 100;
+};
+
+struct PricesConfig {
+  int64_t library_image = 10;
+  int64_t library_video = 100;
+  int64_t generated_image = 10;
+  int64_t generated_video = 100;
+  int64_t byok_image = 2;
+  int64_t byok_video = 20;
+};
+
+struct TierConfig {
+  std::string name;
+  int level = 0;
+  int requests_per_minute = 60;
+  int concurrent_generations = 2;
+};
+
+struct PackConfig {
+  std::string name;
+  int64_t credits = 0;
+  double price_usd = 0;
+  std::string tier;  // a name from `tiers`
+};
+
+// The minimum tier level that unlocks each feature.
+struct FeaturesConfig {
+  int video = 1;
+  int byok = 3;
+  int webhooks = 3;
+  int smart_routing = 3;
+};
+
+struct IdempotencyConfig {
+  int ttl_hours = 24;
+};
+
+struct AdminConfig {
+  // Names of the environment variables that carry the operator token or the
+  // path of a file holding it. The token itself is never in the YAML.
+  std::string token_env = "AIGATE_ADMIN_TOKEN";
+  std::string token_file_env = "AIGATE_ADMIN_TOKEN_FILE";
+};
+
+struct Config {
+  std::string source = "<defaults>";  // file the config came from
+  ServerConfig server;
+  std::string data_dir = "./data";
+  StoreConfig store;
+  RegistrationConfig registration;
+  PricesConfig prices;
+  std::string free_tier = "free";
+  std::vector<TierConfig> tiers;
+  std::vector<PackConfig> packs;
+  FeaturesConfig features;
+  IdempotencyConfig idempotency;
+  AdminConfig admin;
+
+  Config();  // fills tiers and packs with the documented defaults
+
+  const TierConfig* findTier(const std::string& name) const;
+  const PackConfig* findPack(const std::string& name) const;
+};
+
+// Thrown by load() with every problem found, one per line:
+// "file:line: key.path: problem".
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Loads and validates `path`. Throws ConfigError listing every problem.
+Config load(const std::string& path);
+// Parses YAML text as if read from `source_name` (tests, embedded defaults).
+Config parse(const std::string& yaml_text, const std::string& source_name);
+
+// Splits "host:port"; returns nullopt when malformed.
+struct HostPort {
+  std::string host;
+  uint16_t port = 0;
+};
+std::optional<HostPort> parseHostPort(const std::string& text);
+
+// The operator token from the environment variable or file named in
+// `admin`; empty when neither is set. Throws ConfigError if the file is named
+// but unreadable or empty.
+std::string resolveAdminToken(const AdminConfig& admin);
+
+}  // namespace aigate::config

@@ -1,0 +1,217 @@
+#include "core/api/app.h"
+
+#include "core/common/crypto.h"
+#include "core/credits/idempotency.h"
+
+namespace aigate::api {
+namespace {
+
+constexpr size_t kMaxIdempotencyKey = 255;
+
+std::optional<std::string_view> bearerToken(std::string_view header) {
+  constexpr std::string_view kBearer = "Bearer ";
+  if (header.size() <= kBearer.size()) return std::nullopt;
+  for (size_t i = 0; i < kBearer.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(header[i])) !=
+        std::tolower(static_cast<unsigned char>(kBearer[i])))
+      return std::nullopt;
+  }
+  auto token = header.substr(kBearer.size());
+  while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
+  while (!token.empty() && token.back() == ' ') token.remove_suffix(1);
+  if (token.empty() || token.find(' ') != std::string_view::npos) return std::nullopt;
+  return token;
+}
+
+Error missingKey() {
+  return Error(ErrorCode::kMissingApiKey,
+               "Send your API key as \"Authorization: Bearer sk-aigate-...\".");
+}
+
+Error methodNotAllowed(const Request& req, const std::vector<Method>& allowed, Reply& reply) {
+  std::string allow;
+  for (Method m : allowed) {
+    if (!allow.empty()) allow += ", ";
+    allow += methodName(m);
+  }
+  reply.headers.emplace_back("Allow", allow);
+  return Error(ErrorCode::kMethodNotAllowed,
+               std::string(methodName(req.method)) + " is not allowed on " + req.path + ".",
+               {{"allowed", allow}});
+}
+
+Sha256 requestHash(const Request& req) {
+  std::string material(methodName(req.method));
+  material += ' ';
+  material += req.path;
+  material += '\n';
+  material += req.body;
+  return sha256(material);
+}
+
+}  // namespace
+
+std::string_view methodName(Method m) {
+  switch (m) {
+    case Method::kGet: return "GET";
+    case Method::kHead: return "HEAD";
+    case Method::kPost: return "POST";
+    case Method::kPut: return "PUT";
+    case Method::kPatch: return "PATCH";
+    case Method::kDelete: return "DELETE";
+    case Method::kOptions: return "OPTIONS";
+    case Method::kOther: break;
+  }
+  return "OTHER";
+}
+
+const std::string* Request::queryParam(std::string_view name) const {
+  for (const auto& [key, value] : query)
+    if (key == name) return &value;
+  return nullptr;
+}
+
+void finishReply(Reply& reply, const Request& req, const int64_t* credits_balance) {
+  reply.headers.emplace_back("X-Request-Id", req.request_id);
+  if (credits_balance && reply.raw_body.empty() && reply.body.is_object() &&
+      !reply.body.contains("credits_balance"))
+    reply.body["credits_balance"] = *credits_balance;
+}
+
+App::App(config::Config config, store::Store& store, std::string admin_token)
+    : config_(std::move(config)), store_(store), admin_token_(std::move(admin_token)) {
+  addHealthRoutes(router_);
+  addAccountRoutes(router_);
+  addAdminRoutes(router_);
+}
+
+void App::handle(Request req, Send send) {
+  auto answer = [&](Reply reply, const int64_t* balance) {
+    finishReply(reply, req, balance);
+    send(std::move(reply));
+  };
+  if (draining_) {
+    Reply reply = Reply::fromError(
+        Error(ErrorCode::kShuttingDown, "The gateway is shutting down; retry shortly."));
+    reply.headers.emplace_back("Retry-After", "1");
+    return answer(std::move(reply), nullptr);
+  }
+
+  const RouteMatch match = router_.match(req.method, req.path, req.params);
+  if (!match.route) {
+    Reply reply;
+    Error error = match.allowed.empty()
+                      ? Error(ErrorCode::kNotFound, "No route " + req.path + ".")
+                      : methodNotAllowed(req, match.allowed, reply);
+    reply.status = error.status();
+    reply.body = error.toJson();
+    return answer(std::move(reply), nullptr);
+  }
+
+  std::optional<accounts::KeyOwner> caller;
+  if (match.route->access != Access::kPublic) {
+    auto token = bearerToken(req.authorization);
+    if (!token) return answer(Reply::fromError(missingKey()), nullptr);
+    if (match.route->access == Access::kAdmin) {
+      if (admin_token_.empty() || !constantTimeEquals(*token, admin_token_))
+        return answer(Reply::fromError(Error(ErrorCode::kInvalidApiKey,
+                                             admin_token_.empty()
+                                                 ? "The admin API is off: set the admin token."
+                                                 : "The admin token is not valid.")),
+                      nullptr);
+    } else {
+      caller = accounts::authenticate(store_.reader(), *token);
+      if (!caller)
+        return answer(Reply::fromError(Error(ErrorCode::kInvalidApiKey,
+                                             "This API key is not valid or was revoked.")),
+                      nullptr);
+    }
+  }
+  if (req.idempotency_key.size() > kMaxIdempotencyKey) {
+    return answer(Reply::fromError(Error::invalidField(
+                      "Idempotency-Key", "The Idempotency-Key header must be at most 255 "
+                                         "characters.")),
+                  nullptr);
+  }
+
+  Context ctx{req, *this, caller ? &*caller : nullptr};
+  Outcome outcome = match.route->handler(ctx);
+  const int64_t balance = caller ? caller->balance.available() : 0;
+  const int64_t* balance_ptr = caller ? &balance : nullptr;
+  if (auto* reply = std::get_if<Reply>(&outcome)) return answer(std::move(*reply), balance_ptr);
+  if (auto* error = std::get_if<Error>(&outcome)) return answer(Reply::fromError(*error), balance_ptr);
+  runWrite(std::make_shared<Request>(std::move(req)), std::move(caller),
+           std::move(std::get<TxnHandler>(outcome)), std::move(send));
+}
+
+void App::runWrite(std::shared_ptr<Request> req, std::optional<accounts::KeyOwner> caller,
+                   TxnHandler txn, Send send) {
+  struct State {
+    Reply reply;
+    std::optional<int64_t> balance;
+  };
+  auto state = std::make_shared<State>();
+  if (caller) state->balance = caller->balance.available();  // until the write reads it anew
+  const bool idempotent = req->method == Method::kPost && !req->idempotency_key.empty();
+  const std::string scope = caller ? caller->user.id : std::string("admin");
+  const int64_t ttl = static_cast<int64_t>(config_.idempotency.ttl_hours) * 3600;
+
+  auto apply = [=, txn = std::move(txn)](store::Conn& c) -> Status {
+    if (idempotent) {
+      const auto check = credits::beginIdempotent(c, scope, req->idempotency_key,
+                                                  requestHash(*req), ttl);
+      switch (check.kind) {
+        case credits::IdempotencyCheck::kReplay:
+          state->reply.status = check.stored.status;
+          state->reply.raw_body = check.stored.body;
+          state->reply.headers.emplace_back("Idempotent-Replayed", "true");
+          return Status::Ok();
+        case credits::IdempotencyCheck::kMismatch:
+          state->reply = Reply::fromError(Error(
+              ErrorCode::kIdempotencyConflict,
+              "This Idempotency-Key was already used with a different request."));
+          break;
+        case credits::IdempotencyCheck::kRunning:
+          state->reply = Reply::fromError(Error(
+              ErrorCode::kIdempotencyConflict,
+              "The first request with this Idempotency-Key is still running; retry later."));
+          break;
+        case credits::IdempotencyCheck::kNew:
+          break;
+      }
+      if (check.kind != credits::IdempotencyCheck::kNew) {
+        if (caller) state->balance = credits::balanceOf(c, caller->user.id)->available();
+        return Status::Ok();
+      }
+    }
+    c.db().exec("SAVEPOINT handler");
+    Result<Reply> result = txn(c);
+    if (!result.ok()) c.db().exec("ROLLBACK TO handler");
+    c.db().exec("RELEASE handler");
+    state->reply = result.ok() ? std::move(result.value()) : Reply::fromError(result.error());
+    if (caller) {
+      state->balance = credits::balanceOf(c, caller->user.id)->available();
+      auto& body = state->reply.body;
+      if (body.is_object() && !body.contains("credits_balance"))
+        body["credits_balance"] = *state->balance;
+    }
+    if (idempotent) {
+      if (state->reply.status >= 500)
+        credits::forgetIdempotent(c, scope, req->idempotency_key);
+      else
+        credits::finishIdempotent(c, scope, req->idempotency_key,
+                                  {state->reply.status, state->reply.body.dump()});
+    }
+    return Status::Ok();
+  };
+
+  auto done = [req, state, send = std::move(send)](const Status& status) {
+    Reply reply = status.ok() ? std::move(state->reply) : Reply::fromError(status.error());
+    const int64_t* balance = state->balance ? &*state->balance : nullptr;
+    finishReply(reply, *req, balance);
+    send(std::move(reply));
+  };
+  store_.write(std::move(apply), std::move(done));
+}
+
+}  // namespace aigate::api

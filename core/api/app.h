@@ -1,0 +1,65 @@
+// The gateway's request handling, independent of the HTTP server: routing,
+// authentication, idempotency, and the reply every client sees.
+//
+// Threading: handle() runs on a server thread; the reply is sent on that
+// thread or, for requests that write, on the store's writer thread.
+#pragma once
+
+#include "config/config.h"
+#include "core/accounts/accounts.h"
+#include "core/api/http_types.h"
+#include "core/api/router.h"
+#include "core/store/store.h"
+
+#include <atomic>
+#include <functional>
+#include <string>
+
+namespace aigate::api {
+
+class App;
+
+// What a route handler gets.
+struct Context {
+  const Request& req;
+  App& app;
+  const accounts::KeyOwner* caller;  // set on Access::kUser routes
+
+  const std::string& param(size_t i) const { return req.params[i]; }
+};
+
+class App {
+ public:
+  App(config::Config config, store::Store& store, std::string admin_token);
+
+  using Send = std::function<void(Reply)>;
+  // Answers `req` by calling `send` exactly once.
+  void handle(Request req, Send send);
+
+  // After this, new requests get 503 shutting_down.
+  void startDraining() { draining_ = true; }
+  bool draining() const { return draining_; }
+
+  const config::Config& config() const { return config_; }
+  store::Store& store() { return store_; }
+
+ private:
+  void runWrite(std::shared_ptr<Request> req, std::optional<accounts::KeyOwner> caller,
+                TxnHandler txn, Send send);
+
+  const config::Config config_;
+  store::Store& store_;
+  const std::string admin_token_;  // empty: the admin API is off
+  Router router_;
+  std::atomic<bool> draining_{false};
+};
+
+// Adds the reply fields every client sees: X-Request-Id always, and
+// credits_balance on a caller's JSON object replies.
+void finishReply(Reply& reply, const Request& req, const int64_t* credits_balance);
+
+void addAccountRoutes(Router& router);
+void addAdminRoutes(Router& router);
+void addHealthRoutes(Router& router);
+
+}  // namespace aigate::api

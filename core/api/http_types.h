@@ -1,0 +1,58 @@
+// The request and reply as the API layer sees them, independent of Pistache.
+#pragma once
+
+#include "core/common/errors.h"
+#include "core/store/store.h"
+
+#include <nlohmann/json.hpp>
+
+#include <functional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+#include <vector>
+
+namespace aigate::api {
+
+enum class Method { kGet, kHead, kPost, kPut, kPatch, kDelete, kOptions, kOther };
+
+std::string_view methodName(Method m);
+
+struct Request {
+  Method method = Method::kGet;
+  std::string path;
+  std::vector<std::pair<std::string, std::string>> query;  // URL-decoded
+  std::string body;
+  std::string authorization;
+  std::string idempotency_key;
+  std::string request_id;  // the client's X-Request-Id, or one made up
+  std::string host;
+  std::vector<std::string> params;  // route captures, in pattern order
+
+  // The first query parameter called `name`, or nullptr.
+  const std::string* queryParam(std::string_view name) const;
+};
+
+struct Reply {
+  int status = 200;
+  nlohmann::json body;
+  std::string raw_body;  // sent as is instead of `body` when not empty
+  std::vector<std::pair<std::string, std::string>> headers;
+
+  static Reply json(int status, nlohmann::json body) {
+    Reply r;
+    r.status = status;
+    r.body = std::move(body);
+    return r;
+  }
+  static Reply fromError(const Error& e) { return json(e.status(), e.toJson()); }
+};
+
+// Work that must run in a store write; returns the reply to send.
+using TxnHandler = std::function<Result<Reply>(store::Conn&)>;
+
+// What a route handler decides: answer now, fail, or write first.
+using Outcome = std::variant<Reply, Error, TxnHandler>;
+
+}  // namespace aigate::api

@@ -1,0 +1,33 @@
+#include "core/api/user_json.h"
+
+#include "core/common/clock.h"
+
+namespace aigate::api {
+
+nlohmann::json featuresJson(const config::Config& cfg, int level) {
+  return {{"video", level >= cfg.features.video},
+          {"byok", level >= cfg.features.byok},
+          {"webhooks", level >= cfg.features.webhooks},
+          {"smart_routing", level >= cfg.features.smart_routing}};
+}
+
+nlohmann::json limitsJson(const config::Config& cfg, const std::string& tier) {
+  const auto* t = cfg.findTier(tier);
+  if (!t) t = cfg.findTier(cfg.free_tier);
+  return {{"requests_per_minute", t->requests_per_minute},
+          {"concurrent_generations", t->concurrent_generations}};
+}
+
+nlohmann::json userJson(const config::Config& cfg, const accounts::User& u,
+                        const credits::Balance& b) {
+  return {{"user_id", u.id},
+          {"email", u.email},
+          {"tier", u.tier},
+          {"tier_level", u.tier_level},
+          {"credits_balance", b.available()},
+          {"credits_held", b.held},
+          {"features", featuresJson(cfg, u.tier_level)},
+          {"created_at", isoTime(u.created_at)}};
+}
+
+}  // namespace aigate::api

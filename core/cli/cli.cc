@@ -1,0 +1,90 @@
+#include "core/cli/cli.h"
+
+#include "core/cli/admin_commands.h"
+#include "core/cli/commands.h"
+
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+
+namespace aigate::cli {
+namespace {
+
+void addCommon(CLI::App* cmd, CommonOptions& common, bool with_json) {
+  cmd->add_option("--config", common.config_path, "Config file (default: $AIGATE_CONFIG or built-in defaults)");
+  cmd->add_option("--data", common.data_dir, "Data directory (overrides the config's data_dir)");
+  if (with_json) cmd->add_flag("--json", common.json, "Print the result as JSON");
+}
+
+}  // namespace
+
+int run(int argc, char** argv) {
+  CLI::App app{"AIGate: one API for AI images and videos, library first.", "aigate"};
+  app.require_subcommand(1);
+  CommonOptions common;
+  int exit_code = 0;
+
+  auto* serve_cmd = app.add_subcommand("serve", "Run the gateway");
+  ServeOptions serve_options;
+  addCommon(serve_cmd, common, false);
+  serve_cmd->add_option("--listen", serve_options.listen, "HOST:PORT to listen on");
+  serve_cmd->callback([&] { exit_code = serve(common, serve_options); });
+
+  auto* admin = app.add_subcommand("admin", "Manage users, credits and keys")->require_subcommand(1);
+
+  auto* user = admin->add_subcommand("user", "Users")->require_subcommand(1);
+  auto* user_create = user->add_subcommand("create", "Create a user and print its first API key");
+  std::string email;
+  std::optional<std::string> user_pack;
+  addCommon(user_create, common, true);
+  user_create->add_option("--email", email, "Email address")->required();
+  user_create->add_option("--pack", user_pack, "Credit pack to buy (starter, creator, pro, scale)");
+  user_create->callback([&] { exit_code = createUser(common, email, user_pack); });
+
+  auto* credits = admin->add_subcommand("credits", "Credits")->require_subcommand(1);
+  auto* grant = credits->add_subcommand("grant", "Buy a pack for a user or grant credits");
+  std::string grant_user;
+  std::optional<std::string> grant_pack;
+  std::optional<int64_t> grant_credits;
+  std::string note = "admin grant";
+  addCommon(grant, common, true);
+  grant->add_option("--user", grant_user, "User id or email")->required();
+  auto* pack_opt = grant->add_option("--pack", grant_pack, "Pack to buy");
+  auto* credits_opt =
+      grant->add_option("--credits", grant_credits, "Credits to grant")->check(CLI::PositiveNumber);
+  pack_opt->excludes(credits_opt);
+  grant->add_option("--note", note, "Note written to the ledger");
+  grant->callback([&] {
+    if (!grant_pack && !grant_credits) throw CLI::RequiredError("--pack or --credits");
+    exit_code = grantCredits(common, grant_user, grant_pack, grant_credits, note);
+  });
+
+  auto* key = admin->add_subcommand("key", "API keys")->require_subcommand(1);
+  auto* key_create = key->add_subcommand("create", "Issue an API key (shown once)");
+  std::string key_user;
+  std::string key_name;
+  addCommon(key_create, common, true);
+  key_create->add_option("--user", key_user, "User id or email")->required();
+  key_create->add_option("--name", key_name, "A label for the key");
+  key_create->callback([&] { exit_code = createKey(common, key_user, key_name); });
+  auto* key_revoke = key->add_subcommand("revoke", "Revoke an API key");
+  std::string revoke_key;
+  addCommon(key_revoke, common, true);
+  key_revoke->add_option("--key", revoke_key, "Key id (key_…) or the key itself")->required();
+  key_revoke->callback([&] { exit_code = revokeKey(common, revoke_key); });
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const config::ConfigError& e) {
+    std::cerr << e.what() << std::endl;
+    return 1;
+  } catch (const std::exception& e) {
+    std::cerr << "aigate: " << e.what() << std::endl;
+    return 1;
+  }
+  return exit_code;
+}
+
+}  // namespace aigate::cli

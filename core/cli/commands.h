@@ -1,0 +1,34 @@
+// Shared pieces of the subcommands.
+#pragma once
+
+#include "config/config.h"
+#include "core/store/store.h"
+
+#include <nlohmann/json.hpp>
+
+#include <memory>
+#include <string>
+
+namespace aigate::cli {
+
+struct CommonOptions {
+  std::string config_path;  // "" = $AIGATE_CONFIG, else the embedded defaults
+  std::string data_dir;     // "" = the config's data_dir
+  bool json = false;
+};
+
+// The effective config: the file (validated) with command-line overrides.
+config::Config loadConfig(const CommonOptions& common);
+
+// Opens the store in the data dir, creating the folder if needed.
+std::unique_ptr<store::Store> openStore(const config::Config& cfg);
+
+// Prints `result` as JSON, or as "key: value" lines for people.
+void printResult(const CommonOptions& common, const nlohmann::json& result);
+
+struct ServeOptions {
+  std::string listen;  // "" = the config's server.listen
+};
+int serve(const CommonOptions& common, const ServeOptions& options);
+
+}  // namespace aigate::cli

@@ -1,0 +1,46 @@
+// `aigate serve`: runs the gateway until SIGTERM or SIGINT, then drains.
+#include "core/api/app.h"
+#include "core/api/server.h"
+#include "core/cli/commands.h"
+
+#include <csignal>
+#include <iostream>
+
+namespace aigate::cli {
+
+int serve(const CommonOptions& common, const ServeOptions& options) {
+  const config::Config cfg = loadConfig(common);
+  const std::string listen = options.listen.empty() ? cfg.server.listen : options.listen;
+  const auto host_port = config::parseHostPort(listen);
+  if (!host_port) {
+    std::cerr << "aigate: --listen must be HOST:PORT, got \"" << listen << "\"" << std::endl;
+    return 2;
+  }
+  const std::string admin_token = config::resolveAdminToken(cfg.admin);
+
+  // Signals are taken by sigwait() below, so block them before any thread starts.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  auto store = openStore(cfg);
+  api::App app(cfg, *store, admin_token);
+  api::Server server(app, api::serverOptions(cfg, host_port->host, host_port->port));
+  server.start();
+  std::cout << "aigate listening on http://" << host_port->host << ':' << server.port()
+            << " (data: " << cfg.data_dir << ", config: " << cfg.source
+            << ", admin API: " << (admin_token.empty() ? "off" : "on") << ")" << std::endl;
+
+  int signal_number = 0;
+  sigwait(&signals, &signal_number);
+  std::cout << "aigate: " << (signal_number == SIGTERM ? "SIGTERM" : "SIGINT")
+            << ", finishing in-flight requests" << std::endl;
+  server.shutdown(std::chrono::milliseconds(cfg.server.shutdown_grace_ms));
+  std::cout << "aigate: stopped" << std::endl;
+  return 0;
+}
+
+}  // namespace aigate::cli

@@ -1,0 +1,57 @@
+#include "core/common/crypto.h"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include <stdexcept>
+
+namespace aigate {
+
+Sha256 sha256(std::string_view data) {
+  Sha256 out{};
+  unsigned int len = 0;
+  if (EVP_Digest(data.data(), data.size(), out.data(), &len, EVP_sha256(), nullptr) != 1)
+    throw std::runtime_error("SHA-256 failed");
+  return out;
+}
+
+std::string toHex(const Sha256& digest) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out(digest.size() * 2, '0');
+  for (size_t i = 0; i < digest.size(); ++i) {
+    out[2 * i] = kHex[digest[i] >> 4];
+    out[2 * i + 1] = kHex[digest[i] & 0xf];
+  }
+  return out;
+}
+
+std::string randomBase62(size_t length) {
+  static constexpr char kAlphabet[] =
+      "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+  std::string out;
+  out.reserve(length);
+  unsigned char buf[64];
+  while (out.size() < length) {
+    if (RAND_bytes(buf, sizeof buf) != 1) throw std::runtime_error("the OS random source failed");
+    for (unsigned char b : buf) {
+      // Rejection sampling: 248 = 4 * 62 keeps the alphabet uniform.
+      if (b < 248 && out.size() < length) out.push_back(kAlphabet[b % 62]);
+    }
+  }
+  return out;
+}
+
+std::string newId(std::string_view prefix) {
+  std::string id(prefix);
+  id += '_';
+  id += randomBase62(20);
+  return id;
+}
+
+bool constantTimeEquals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+}  // namespace aigate

@@ -1,0 +1,25 @@
+// Random identifiers and hashing (OpenSSL). Thread-safe.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace aigate {
+
+using Sha256 = std::array<uint8_t, 32>;
+
+Sha256 sha256(std::string_view data);
+std::string toHex(const Sha256& digest);
+
+// `length` characters of [0-9A-Za-z] from the OS CSPRNG (5.95 bits each).
+std::string randomBase62(size_t length);
+
+// "<prefix>_" + 20 random base62 characters (119 bits): ids of users, keys…
+std::string newId(std::string_view prefix);
+
+// Compares two strings in time independent of where they differ.
+bool constantTimeEquals(std::string_view a, std::string_view b);
+
+}  // namespace aigate

@@ -1,0 +1,97 @@
+#include "core/store/migrations.h"
+
+namespace aigate::store {
+namespace {
+
+constexpr std::string_view kV1Accounts = R"SQL(
+CREATE TABLE users (
+  id         TEXT PRIMARY KEY,
+  email      TEXT NOT NULL UNIQUE COLLATE NOCASE,
+  tier       TEXT NOT NULL,
+  tier_level INTEGER NOT NULL,
+  created_at INTEGER NOT NULL
+);
+
+-- Spendable credits are balance - held.
+CREATE TABLE accounts (
+  user_id TEXT PRIMARY KEY REFERENCES users(id),
+  balance INTEGER NOT NULL CHECK (balance >= 0),
+  held    INTEGER NOT NULL DEFAULT 0 CHECK (held >= 0 AND held <= balance)
+);
+
+-- Append-only: balance = SUM(amount), held = SUM(held_delta) per user.
+CREATE TABLE ledger (
+  id            INTEGER PRIMARY KEY,
+  user_id       TEXT NOT NULL REFERENCES users(id),
+  kind          TEXT NOT NULL CHECK (kind IN ('grant','hold','capture','release','charge')),
+  amount        INTEGER NOT NULL,
+  held_delta    INTEGER NOT NULL,
+  balance_after INTEGER NOT NULL,
+  held_after    INTEGER NOT NULL,
+  hold_id       TEXT,
+  ref           TEXT,
+  note          TEXT,
+  created_at    INTEGER NOT NULL
+);
+CREATE INDEX ledger_by_user ON ledger(user_id, id);
+CREATE TRIGGER ledger_no_update BEFORE UPDATE ON ledger
+  BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
+CREATE TRIGGER ledger_no_delete BEFORE DELETE ON ledger
+  BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
+
+CREATE TABLE holds (
+  id         TEXT PRIMARY KEY,
+  user_id    TEXT NOT NULL REFERENCES users(id),
+  amount     INTEGER NOT NULL CHECK (amount > 0),
+  state      TEXT NOT NULL CHECK (state IN ('open','captured','released')),
+  ref        TEXT,
+  created_at INTEGER NOT NULL,
+  settled_at INTEGER
+);
+CREATE INDEX holds_open ON holds(user_id) WHERE state = 'open';
+
+-- Packs bought, so the tier can always be derived from history.
+CREATE TABLE purchases (
+  id         INTEGER PRIMARY KEY,
+  user_id    TEXT NOT NULL REFERENCES users(id),
+  pack       TEXT NOT NULL,
+  credits    INTEGER NOT NULL,
+  price_usd  REAL NOT NULL,
+  created_at INTEGER NOT NULL
+);
+
+-- Only a SHA-256 of the secret is kept; prefix is for display.
+CREATE TABLE api_keys (
+  id         TEXT PRIMARY KEY,
+  user_id    TEXT NOT NULL REFERENCES users(id),
+  hash       BLOB NOT NULL UNIQUE,
+  prefix     TEXT NOT NULL,
+  name       TEXT,
+  created_at INTEGER NOT NULL,
+  revoked_at INTEGER
+);
+CREATE INDEX api_keys_by_user ON api_keys(user_id);
+
+-- Idempotency-Key records, scoped to a user (or the operator).
+CREATE TABLE idempotency (
+  scope        TEXT NOT NULL,
+  key          TEXT NOT NULL,
+  request_hash BLOB NOT NULL,
+  state        TEXT NOT NULL CHECK (state IN ('running','done')),
+  status       INTEGER,
+  body         TEXT,
+  created_at   INTEGER NOT NULL,
+  PRIMARY KEY (scope, key)
+);
+CREATE INDEX idempotency_by_age ON idempotency(created_at);
+)SQL";
+
+constexpr Migration kMigrations[] = {
+    {1, "accounts, ledger, keys, idempotency", kV1Accounts},
+};
+
+}  // namespace
+
+std::span<const Migration> migrations() { return kMigrations; }
+
+}  // namespace aigate::store
