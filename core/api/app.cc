@@ -140,19 +140,22 @@ void App::handle(Request req, Send send) {
   const int64_t* balance_ptr = caller ? &balance : nullptr;
   if (auto* reply = std::get_if<Reply>(&outcome)) return answer(std::move(*reply), balance_ptr);
   if (auto* error = std::get_if<Error>(&outcome)) return answer(Reply::fromError(*error), balance_ptr);
-  runWrite(std::make_shared<Request>(std::move(req)), std::move(caller),
+  runWrite(std::make_shared<Request>(std::move(req)), match.route->access, std::move(caller),
            std::move(std::get<TxnHandler>(outcome)), std::move(send));
 }
 
-void App::runWrite(std::shared_ptr<Request> req, std::optional<accounts::KeyOwner> caller,
-                   TxnHandler txn, Send send) {
+void App::runWrite(std::shared_ptr<Request> req, Access access,
+                   std::optional<accounts::KeyOwner> caller, TxnHandler txn, Send send) {
   struct State {
     Reply reply;
     std::optional<int64_t> balance;
   };
   auto state = std::make_shared<State>();
   if (caller) state->balance = caller->balance.available();  // until the write reads it anew
-  const bool idempotent = req->method == Method::kPost && !req->idempotency_key.empty();
+  // Keys are scoped to the caller: a user, or the operator. Public routes
+  // (registration) have no caller to scope them to.
+  const bool idempotent = req->method == Method::kPost && !req->idempotency_key.empty() &&
+                          access != Access::kPublic;
   const std::string scope = caller ? caller->user.id : std::string("admin");
   const int64_t ttl = static_cast<int64_t>(config_.idempotency.ttl_hours) * 3600;
 

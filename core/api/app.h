@@ -44,8 +44,8 @@ class App {
   store::Store& store() { return store_; }
 
  private:
-  void runWrite(std::shared_ptr<Request> req, std::optional<accounts::KeyOwner> caller,
-                TxnHandler txn, Send send);
+  void runWrite(std::shared_ptr<Request> req, Access access,
+                std::optional<accounts::KeyOwner> caller, TxnHandler txn, Send send);
 
   const config::Config config_;
   store::Store& store_;

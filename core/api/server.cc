@@ -230,10 +230,9 @@ void Server::start() {
   endpoint_->init(opts);
   endpoint_->setHandler(std::make_shared<HttpHandler>(&app_, options_.max_body_bytes, in_flight_));
   endpoint_->serveThreaded();
+  port_ = static_cast<uint16_t>(endpoint_->getPort());
   running_ = true;
 }
-
-uint16_t Server::port() const { return static_cast<uint16_t>(endpoint_->getPort()); }
 
 void Server::shutdown(std::chrono::milliseconds grace) {
   if (!running_) return;
@@ -244,6 +243,7 @@ void Server::shutdown(std::chrono::milliseconds grace) {
   // Replies handed to Pistache are written by its reactor; give them a moment.
   std::this_thread::sleep_for(std::chrono::milliseconds(50));
   endpoint_->shutdown();
+  endpoint_.reset();  // closes the listening socket
   running_ = false;
 }
 

@@ -35,7 +35,7 @@ class Server {
 
   // Binds and serves on background threads. Throws when it cannot bind.
   void start();
-  uint16_t port() const;
+  uint16_t port() const { return port_; }  // valid after start()
 
   // Refuses new requests, lets in-flight ones finish (at most `grace`), then
   // closes every connection.
@@ -46,6 +46,7 @@ class Server {
   const ServerOptions options_;
   std::shared_ptr<std::atomic<int>> in_flight_;
   std::unique_ptr<Pistache::Http::Endpoint> endpoint_;
+  uint16_t port_ = 0;
   bool running_ = false;
 };
 

@@ -76,7 +76,8 @@ int run(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    const int code = app.exit(e);  // prints help or the usage error
+    return code == 0 ? 0 : 2;
   } catch (const config::ConfigError& e) {
     std::cerr << e.what() << std::endl;
     return 1;

@@ -45,6 +45,18 @@ Point rotateAround(Point p, Point pivot, double radians) {
   return {pivot.x + dx * c - dy * s, pivot.y + dx * s + dy * c};
 }
 
+Paint linearGradient(Point from, Point to, std::vector<Rgb> stops) {
+  const double dx = to.x - from.x;
+  const double dy = to.y - from.y;
+  const double lengthSq = std::max(1e-9, dx * dx + dy * dy);
+  return Paint([from, dx, dy, lengthSq, stops = std::move(stops)](double x, double y) {
+    if (stops.size() < 2) return stops.empty() ? Rgb{} : stops.front();
+    const double t = clamp01(((x - from.x) * dx + (y - from.y) * dy) / lengthSq) * (stops.size() - 1);
+    const auto i = std::min(static_cast<std::size_t>(t), stops.size() - 2);
+    return mix(stops[i], stops[i + 1], t - static_cast<double>(i));
+  });
+}
+
 Canvas::Canvas(int width, int height)
     : width_(width), height_(height), pixels_(static_cast<std::size_t>(width) * height * 3, 0.0f) {}
 
@@ -83,20 +95,6 @@ void Canvas::paintRegion(double x0, double y0, double x1, double y1, CoverageFn&
 
 void Canvas::fill(const Paint& paint) {
   paintRegion(0, 0, width_, height_, [](double, double) { return 1.0; }, paint, 1.0);
-}
-
-void Canvas::fillLinearGradient(Point from, Point to, const std::vector<Rgb>& stops) {
-  if (stops.empty()) return;
-  const double dx = to.x - from.x;
-  const double dy = to.y - from.y;
-  const double lengthSq = std::max(1e-9, dx * dx + dy * dy);
-  const auto segments = static_cast<double>(stops.size() - 1);
-  fill([&](double x, double y) {
-    const double t = clamp01(((x - from.x) * dx + (y - from.y) * dy) / lengthSq) * segments;
-    const auto i = std::min(static_cast<std::size_t>(t), stops.size() - 1);
-    if (i + 1 >= stops.size()) return stops.back();
-    return mix(stops[i], stops[i + 1], t - static_cast<double>(i));
-  });
 }
 
 void Canvas::fillGlow(Point centre, double radius, Rgb colour, double alpha) {

@@ -42,6 +42,9 @@ class Paint {
   std::function<Rgb(double, double)> shader_;
 };
 
+// Evenly spaced colour stops along the segment from -> to, extended flat beyond it.
+Paint linearGradient(Point from, Point to, std::vector<Rgb> stops);
+
 // An RGB raster with anti-aliased filled primitives. Coordinates are in pixels,
 // (0, 0) is the top-left corner and pixel (x, y) covers [x, x+1) x [y, y+1).
 // Every fill blends with coverage * alpha, so primitives compose in draw order.
@@ -55,8 +58,6 @@ class Canvas {
   std::vector<std::uint8_t> rgb24() const;
 
   void fill(const Paint& paint);
-  // Evenly spaced colour stops along the segment from -> to, extended flat beyond it.
-  void fillLinearGradient(Point from, Point to, const std::vector<Rgb>& stops);
   // Radial glow whose opacity falls smoothly from alpha at the centre to 0 at radius.
   void fillGlow(Point centre, double radius, Rgb colour, double alpha);
 

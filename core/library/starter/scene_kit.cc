@@ -99,8 +99,8 @@ Sky pickSky(Rng& rng, DayTime time) {
 
 void paintSky(Canvas& canvas, const Sky& sky, double horizonY) {
   const Frame f = frameOf(canvas);
-  canvas.fillLinearGradient({0, 0}, {0, horizonY * f.h}, {sky.top, mix(sky.top, sky.horizon, 0.55),
-                                                          sky.horizon});
+  canvas.fill(linearGradient({0, 0}, {0, horizonY * f.h},
+                             {sky.top, mix(sky.top, sky.horizon, 0.55), sky.horizon}));
 }
 
 void paintSkyLight(Canvas& canvas, const Sky& sky, Point centre, double radius) {

@@ -1,0 +1,174 @@
+#include "config/config.h"
+
+#include "tests/support/temp_dir.h"
+
+#include <catch2/catch.hpp>
+
+#include <cstdlib>
+#include <fstream>
+
+using aigate::config::Config;
+using aigate::config::ConfigError;
+using aigate::config::parse;
+
+namespace {
+
+std::string errorOf(const std::string& yaml) {
+  try {
+    parse(yaml, "test.yaml");
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST_CASE("the shipped config/aigate.yaml is exactly the built-in defaults", "[config]") {
+  const Config file = aigate::config::load(std::string(AIGATE_SOURCE_DIR) + "/config/aigate.yaml");
+  const Config defaults;
+  CHECK(file.server.listen == defaults.server.listen);
+  CHECK(file.server.threads == defaults.server.threads);
+  CHECK(file.server.max_body_bytes == defaults.server.max_body_bytes);
+  CHECK(file.server.keepalive_timeout_s == defaults.server.keepalive_timeout_s);
+  CHECK(file.server.header_timeout_ms == defaults.server.header_timeout_ms);
+  CHECK(file.server.body_timeout_ms == defaults.server.body_timeout_ms);
+  CHECK(file.server.shutdown_grace_ms == defaults.server.shutdown_grace_ms);
+  CHECK(file.data_dir == defaults.data_dir);
+  CHECK(file.store.synchronous == defaults.store.synchronous);
+  CHECK(file.store.group_commit_max == defaults.store.group_commit_max);
+  CHECK(file.registration.open == defaults.registration.open);
+  CHECK(file.registration.free_credits == defaults.registration.free_credits);
+  CHECK(file.prices.library_image == defaults.prices.library_image);
+  CHECK(file.prices.library_video == defaults.prices.library_video);
+  CHECK(file.prices.generated_image == defaults.prices.generated_image);
+  CHECK(file.prices.generated_video == defaults.prices.generated_video);
+  CHECK(file.prices.byok_image == defaults.prices.byok_image);
+  CHECK(file.prices.byok_video == defaults.prices.byok_video);
+  REQUIRE(file.tiers.size() == defaults.tiers.size());
+  for (size_t i = 0; i < file.tiers.size(); ++i) {
+    CHECK(file.tiers[i].name == defaults.tiers[i].name);
+    CHECK(file.tiers[i].level == defaults.tiers[i].level);
+    CHECK(file.tiers[i].requests_per_minute == defaults.tiers[i].requests_per_minute);
+    CHECK(file.tiers[i].concurrent_generations == defaults.tiers[i].concurrent_generations);
+  }
+  REQUIRE(file.packs.size() == defaults.packs.size());
+  for (size_t i = 0; i < file.packs.size(); ++i) {
+    CHECK(file.packs[i].name == defaults.packs[i].name);
+    CHECK(file.packs[i].credits == defaults.packs[i].credits);
+    CHECK(file.packs[i].price_usd == defaults.packs[i].price_usd);
+    CHECK(file.packs[i].tier == defaults.packs[i].tier);
+  }
+  CHECK(file.features.video == defaults.features.video);
+  CHECK(file.features.byok == defaults.features.byok);
+  CHECK(file.idempotency.ttl_hours == defaults.idempotency.ttl_hours);
+}
+
+TEST_CASE("the defaults follow API.md's prices, packs and tiers", "[config]") {
+  const Config c;
+  CHECK(c.registration.free_credits == 100);
+  CHECK(c.findPack("starter")->credits == 1200);
+  CHECK(c.findPack("creator")->credits == 4000);
+  CHECK(c.findPack("pro")->credits == 12000);
+  CHECK(c.findPack("scale")->credits == 35000);
+  CHECK(c.findPack("scale")->price_usd == 199);
+  CHECK(c.findTier("creator")->level == 1);
+  CHECK(c.findTier("scale")->level == 3);
+  CHECK(c.findTier("free")->requests_per_minute == 60);
+  CHECK(c.findTier("free")->concurrent_generations == 2);
+}
+
+TEST_CASE("an empty file gives the defaults", "[config]") {
+  const Config c = parse("", "empty.yaml");
+  CHECK(c.server.listen == "127.0.0.1:8080");
+  CHECK(c.source == "empty.yaml");
+}
+
+TEST_CASE("partial files keep the other defaults", "[config]") {
+  const Config c = parse("server:\n  listen: 0.0.0.0:9000\nregistration:\n  open: false\n", "p.yaml");
+  CHECK(c.server.listen == "0.0.0.0:9000");
+  CHECK(c.server.threads == 2);
+  CHECK_FALSE(c.registration.open);
+}
+
+TEST_CASE("an unknown key is reported with file:line and its path", "[config]") {
+  CHECK(errorOf("server:\n  listen: 127.0.0.1:1\n  lisen: x\n") ==
+        "test.yaml:3: server.lisen: unknown key");
+}
+
+TEST_CASE("a wrong type names the key and the value", "[config]") {
+  CHECK(errorOf("server:\n  threads: many\n") ==
+        "test.yaml:2: server.threads: must be a whole number, got \"many\"");
+  CHECK(errorOf("registration:\n  open: perhaps\n") ==
+        "test.yaml:2: registration.open: must be a boolean (true/false), got \"perhaps\"");
+  CHECK(errorOf("server: [1, 2]\n") == "test.yaml:1: server: must be a mapping");
+}
+
+TEST_CASE("invalid values and broken references are reported", "[config]") {
+  CHECK(errorOf("server:\n  listen: nowhere\n") ==
+        "test.yaml:2: server.listen: must be HOST:PORT, got \"nowhere\"");
+  CHECK(errorOf("store:\n  synchronous: sometimes\n") ==
+        "test.yaml:2: store.synchronous: must be \"full\" or \"normal\", got \"sometimes\"");
+  CHECK(errorOf("packs:\n  - {name: gold, credits: 5, price_usd: 1, tier: platinum}\n") ==
+        "test.yaml:2: packs[0].tier: unknown tier \"platinum\"");
+  CHECK(errorOf("prices:\n  library_image: -1\n") ==
+        "test.yaml:2: prices.library_image: must not be negative");
+}
+
+TEST_CASE("every problem in a file is reported at once", "[config]") {
+  const std::string e = errorOf("server:\n  threads: 0\nbogus: 1\nstore:\n  group_commit_max: 0\n");
+  CHECK(e.find("test.yaml:2: server.threads: must be greater than 0") != std::string::npos);
+  CHECK(e.find("test.yaml:3: bogus: unknown key") != std::string::npos);
+  CHECK(e.find("test.yaml:5: store.group_commit_max: must be greater than 0") != std::string::npos);
+}
+
+TEST_CASE("YAML syntax errors name the line", "[config]") {
+  const std::string e = errorOf("server:\n  listen: [unclosed\n");
+  CHECK(e.rfind("test.yaml:", 0) == 0);
+  CHECK_FALSE(e.empty());
+}
+
+TEST_CASE("a secret in the YAML is refused", "[config]") {
+  CHECK(errorOf("admin:\n  token: hunter2\n").find("admin.token: secrets do not belong") !=
+        std::string::npos);
+}
+
+TEST_CASE("a missing file is a clear error", "[config]") {
+  CHECK_THROWS_WITH(aigate::config::load("/nonexistent/aigate.yaml"),
+                    "/nonexistent/aigate.yaml: cannot read the config file");
+}
+
+TEST_CASE("the admin token comes from the environment or a file", "[config]") {
+  aigate::config::AdminConfig admin;
+  admin.token_env = "AIGATE_TEST_TOKEN_ENV";
+  admin.token_file_env = "AIGATE_TEST_TOKEN_FILE_ENV";
+  unsetenv("AIGATE_TEST_TOKEN_ENV");
+  unsetenv("AIGATE_TEST_TOKEN_FILE_ENV");
+  CHECK(aigate::config::resolveAdminToken(admin).empty());
+
+  aigate::testing::TempDir dir;
+  std::ofstream(dir.file("token")) << "from-file\n";
+  setenv("AIGATE_TEST_TOKEN_FILE_ENV", dir.file("token").c_str(), 1);
+  CHECK(aigate::config::resolveAdminToken(admin) == "from-file");
+
+  setenv("AIGATE_TEST_TOKEN_ENV", "from-env", 1);
+  CHECK(aigate::config::resolveAdminToken(admin) == "from-env");
+  unsetenv("AIGATE_TEST_TOKEN_ENV");
+
+  std::ofstream(dir.file("empty")) << "";
+  setenv("AIGATE_TEST_TOKEN_FILE_ENV", dir.file("empty").c_str(), 1);
+  CHECK_THROWS_AS(aigate::config::resolveAdminToken(admin), ConfigError);
+  unsetenv("AIGATE_TEST_TOKEN_FILE_ENV");
+}
+
+TEST_CASE("HOST:PORT parsing", "[config]") {
+  auto hp = aigate::config::parseHostPort("127.0.0.1:8080");
+  REQUIRE(hp);
+  CHECK(hp->host == "127.0.0.1");
+  CHECK(hp->port == 8080);
+  CHECK(aigate::config::parseHostPort("[::1]:0")->host == "::1");
+  CHECK_FALSE(aigate::config::parseHostPort("host:70000"));
+  CHECK_FALSE(aigate::config::parseHostPort(":80"));
+  CHECK_FALSE(aigate::config::parseHostPort("host:"));
+  CHECK_FALSE(aigate::config::parseHostPort("host:8o"));
+}

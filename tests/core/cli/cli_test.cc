@@ -1,0 +1,160 @@
+// The aigate binary as operators script it: exit codes, --json, file:line.
+#include "tests/support/http_client.h"
+#include "tests/support/temp_dir.h"
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include <csignal>
+#include <fstream>
+#include <sstream>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+
+using aigate::testing::TempDir;
+
+namespace {
+
+struct Run {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// Runs the aigate binary with `args` (shell-quoted by the caller).
+Run runAigate(const TempDir& dir, const std::string& args) {
+  const std::string out = dir.file("stdout");
+  const std::string err = dir.file("stderr");
+  const std::string cmd = std::string(AIGATE_BINARY) + " " + args + " >" + out + " 2>" + err;
+  const int status = std::system(cmd.c_str());
+  Run r;
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.out = slurp(out);
+  r.err = slurp(err);
+  return r;
+}
+
+nlohmann::json outputJson(const Run& r) {
+  INFO("stdout: " << r.out << "\nstderr: " << r.err);
+  auto parsed = nlohmann::json::parse(r.out, nullptr, false);
+  REQUIRE_FALSE(parsed.is_discarded());
+  return parsed;
+}
+
+}  // namespace
+
+TEST_CASE("admin commands create users, grant packs and manage keys", "[cli]") {
+  TempDir dir;
+  const std::string data = "--data " + dir.file("data");
+  auto created = runAigate(dir, "admin user create --email cli@example.com --json " + data);
+  REQUIRE(created.exit_code == 0);
+  auto user = outputJson(created);
+  CHECK(user["tier"] == "free");
+  CHECK(user["credits_balance"] == 100);
+  const std::string user_id = user["user_id"];
+  CHECK(user["api_key"].get<std::string>().rfind("sk-aigate-", 0) == 0);
+
+  auto granted = runAigate(dir, "admin credits grant --user " + user_id + " --pack scale --json " + data);
+  REQUIRE(granted.exit_code == 0);
+  CHECK(outputJson(granted)["tier"] == "scale");
+  CHECK(outputJson(granted)["credits_balance"] == 35100);
+
+  auto credits = runAigate(dir, "admin credits grant --user cli@example.com --credits 5 --json " + data);
+  CHECK(outputJson(credits)["credits_balance"] == 35105);
+
+  auto key = runAigate(dir, "admin key create --user " + user_id + " --name ci --json " + data);
+  REQUIRE(key.exit_code == 0);
+  const std::string key_id = outputJson(key)["key_id"];
+  auto revoked = runAigate(dir, "admin key revoke --key " + key_id + " --json " + data);
+  REQUIRE(revoked.exit_code == 0);
+  CHECK(outputJson(revoked)["revoked"] == true);
+
+  // Without --json the output is for people.
+  auto plain = runAigate(dir, "admin key create --user " + user_id + " " + data);
+  CHECK(plain.out.find("api_key: sk-aigate-") != std::string::npos);
+}
+
+TEST_CASE("admin command failures exit 1 with the reason", "[cli]") {
+  TempDir dir;
+  const std::string data = "--data " + dir.file("data");
+  REQUIRE(runAigate(dir, "admin user create --email dup@example.com " + data).exit_code == 0);
+  auto dup = runAigate(dir, "admin user create --email dup@example.com " + data);
+  CHECK(dup.exit_code == 1);
+  CHECK(dup.err.find("already exists") != std::string::npos);
+
+  auto dup_json = runAigate(dir, "admin user create --email dup@example.com --json " + data);
+  CHECK(dup_json.exit_code == 1);
+  CHECK(outputJson(dup_json)["error"] == "email_taken");
+
+  auto nobody = runAigate(dir, "admin credits grant --user usr_nobody --credits 5 " + data);
+  CHECK(nobody.exit_code == 1);
+  CHECK(nobody.err.find("No user usr_nobody") != std::string::npos);
+}
+
+TEST_CASE("usage errors are clear and exit 2", "[cli]") {
+  TempDir dir;
+  auto none = runAigate(dir, "");
+  CHECK(none.exit_code == 2);
+  auto missing = runAigate(dir, "admin user create");
+  CHECK(missing.exit_code == 2);
+  CHECK(missing.err.find("--email is required") != std::string::npos);
+  auto both = runAigate(dir, "admin credits grant --user u --pack pro --credits 5");
+  CHECK(both.exit_code == 2);
+  auto neither = runAigate(dir, "admin credits grant --user u");
+  CHECK(neither.exit_code == 2);
+  auto help = runAigate(dir, "--help");
+  CHECK(help.exit_code == 0);
+  CHECK(help.out.find("serve") != std::string::npos);
+}
+
+TEST_CASE("a broken config stops the gateway with file:line", "[cli]") {
+  TempDir dir;
+  std::ofstream(dir.file("bad.yaml")) << "server:\n  listen: 127.0.0.1:0\n  threds: 4\n";
+  auto r = runAigate(dir, "serve --config " + dir.file("bad.yaml") + " --data " + dir.file("data"));
+  CHECK(r.exit_code == 1);
+  CHECK(r.err.find(dir.file("bad.yaml") + ":3: server.threds: unknown key") != std::string::npos);
+}
+
+TEST_CASE("serve answers, then drains and exits 0 on SIGTERM", "[cli][server]") {
+  TempDir dir;
+  const std::string log = dir.file("serve.log");
+  const pid_t pid = fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    FILE* out = std::freopen(log.c_str(), "w", stdout);
+    (void)out;
+    const std::string data = dir.file("data");
+    execl(AIGATE_BINARY, AIGATE_BINARY, "serve", "--listen", "127.0.0.1:0", "--data", data.c_str(),
+          static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  std::string port;
+  for (int i = 0; i < 200 && port.empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    const std::string text = slurp(log);
+    const auto at = text.find("http://127.0.0.1:");
+    if (at != std::string::npos) {
+      const auto start = at + std::string("http://127.0.0.1:").size();
+      port = text.substr(start, text.find(' ', start) - start);
+    }
+  }
+  REQUIRE_FALSE(port.empty());
+  aigate::testing::HttpClient client;
+  auto health = client.request("GET", "http://127.0.0.1:" + port + "/healthz");
+  CHECK(health.status == 200);
+
+  kill(pid, SIGTERM);
+  int status = 0;
+  REQUIRE(waitpid(pid, &status, 0) == pid);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  CHECK(slurp(log).find("aigate: stopped") != std::string::npos);
+}

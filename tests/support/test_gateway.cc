@@ -1,0 +1,69 @@
+#include "tests/support/test_gateway.h"
+
+#include "core/accounts/accounts.h"
+#include "core/cli/commands.h"
+
+#include <catch2/catch.hpp>
+
+namespace aigate::testing {
+
+TestGateway::TestGateway(const std::function<void(config::Config&)>& tweak) {
+  config_.data_dir = dir_.path();
+  config_.store.synchronous = "normal";  // tests need crash safety, not power-loss safety
+  if (tweak) tweak(config_);
+  store_ = cli::openStore(config_);
+  app_ = std::make_unique<api::App>(config_, *store_, kAdminToken);
+  server_ = std::make_unique<api::Server>(*app_, api::serverOptions(config_, "127.0.0.1", 0));
+  server_->start();
+}
+
+TestGateway::~TestGateway() {
+  server_->shutdown(std::chrono::milliseconds(2000));
+  server_.reset();
+  app_.reset();
+  store_.reset();
+}
+
+std::string TestGateway::url(const std::string& path) const {
+  return "http://127.0.0.1:" + std::to_string(server_->port()) + path;
+}
+
+TestGateway::Account TestGateway::createUser(const std::string& email,
+                                             const std::optional<std::string>& pack) {
+  Account account;
+  Status status = store_->writeSync([&](store::Conn& c) -> Status {
+    auto created = accounts::createUser(c, config_, email, pack);
+    if (!created) return created.error();
+    account = {created->user.id, created->key.secret, created->key.key_id};
+    return Status::Ok();
+  });
+  INFO((status.ok() ? std::string() : status.error().message()));
+  REQUIRE(status.ok());
+  return account;
+}
+
+HttpResponse TestGateway::send(const std::string& method, const std::string& path,
+                               const std::string& body, std::vector<std::string> headers) {
+  return client_.request(method, url(path), body, headers);
+}
+
+HttpResponse TestGateway::get(const std::string& path, const std::string& key) {
+  std::vector<std::string> headers;
+  if (!key.empty()) headers.push_back("Authorization: Bearer " + key);
+  return send("GET", path, "", headers);
+}
+
+HttpResponse TestGateway::post(const std::string& path, const std::string& body,
+                               const std::string& key, std::vector<std::string> headers) {
+  if (!key.empty()) headers.push_back("Authorization: Bearer " + key);
+  headers.push_back("Content-Type: application/json");
+  return send("POST", path, body, headers);
+}
+
+HttpResponse TestGateway::del(const std::string& path, const std::string& key) {
+  std::vector<std::string> headers;
+  if (!key.empty()) headers.push_back("Authorization: Bearer " + key);
+  return send("DELETE", path, "", headers);
+}
+
+}  // namespace aigate::testing
