@@ -189,6 +189,9 @@ void validate(const Config& c, const std::map<std::string, YAML::Mark>& marks, P
   nonNegative("prices.byok_image", c.prices.byok_image);
   nonNegative("prices.byok_video", c.prices.byok_video);
   positive("idempotency.ttl_hours", c.idempotency.ttl_hours);
+  if (c.library.match_threshold < 0 || c.library.match_threshold > 1)
+    p.add(mark("library.match_threshold"), "library.match_threshold",
+          "must be between 0 and 1");
 
   if (c.tiers.empty()) p.add(mark("tiers"), "tiers", "must name at least one tier");
   std::set<std::string> tier_names;
@@ -308,6 +311,10 @@ Config parse(const std::string& yaml_text, const std::string& source_name) {
       r.read("byok", c.features.byok);
       r.read("webhooks", c.features.webhooks);
       r.read("smart_routing", c.features.smart_routing);
+    }
+    {
+      MapReader r(top.child("library"), "library", problems);
+      r.read("match_threshold", c.library.match_threshold);
     }
     {
       MapReader r(top.child("idempotency"), "idempotency", problems);

@@ -71,6 +71,12 @@ struct FeaturesConfig {
   int smart_routing = 3;
 };
 
+struct LibraryConfig {
+  // A generate request is answered from the library when the best asset
+  // covers at least this share of the prompt's terms (0..1).
+  double match_threshold = 0.6;
+};
+
 struct IdempotencyConfig {
   int ttl_hours = 24;
 };
@@ -93,6 +99,7 @@ struct Config {
   std::vector<TierConfig> tiers;
   std::vector<PackConfig> packs;
   FeaturesConfig features;
+  LibraryConfig library;
   IdempotencyConfig idempotency;
   AdminConfig admin;
 

@@ -78,11 +78,26 @@ void finishReply(Reply& reply, const Request& req, const int64_t* credits_balanc
     reply.body["credits_balance"] = *credits_balance;
 }
 
-App::App(config::Config config, store::Store& store, std::string admin_token)
-    : config_(std::move(config)), store_(store), admin_token_(std::move(admin_token)) {
+App::App(config::Config config, store::Store& store, storage::AssetStorage& storage,
+         std::string admin_token)
+    : config_(std::move(config)),
+      store_(store),
+      storage_(storage),
+      admin_token_(std::move(admin_token)) {
   addHealthRoutes(router_);
   addAccountRoutes(router_);
   addAdminRoutes(router_);
+  addLibraryRoutes(router_);
+  addGenerateRoutes(router_);
+}
+
+std::string App::baseUrl(const Request& req) const {
+  if (!config_.server.public_url.empty()) {
+    std::string url = config_.server.public_url;
+    while (!url.empty() && url.back() == '/') url.pop_back();
+    return url;
+  }
+  return "http://" + (req.host.empty() ? config_.server.listen : req.host);
 }
 
 void App::handle(Request req, Send send) {

@@ -9,6 +9,7 @@
 #include "core/accounts/accounts.h"
 #include "core/api/http_types.h"
 #include "core/api/router.h"
+#include "core/storage/storage.h"
 #include "core/store/store.h"
 
 #include <atomic>
@@ -30,7 +31,8 @@ struct Context {
 
 class App {
  public:
-  App(config::Config config, store::Store& store, std::string admin_token);
+  App(config::Config config, store::Store& store, storage::AssetStorage& storage,
+      std::string admin_token);
 
   using Send = std::function<void(Reply)>;
   // Answers `req` by calling `send` exactly once.
@@ -42,6 +44,9 @@ class App {
 
   const config::Config& config() const { return config_; }
   store::Store& store() { return store_; }
+  storage::AssetStorage& storage() { return storage_; }
+  // Where clients reach this gateway: server.public_url, else http://<Host>.
+  std::string baseUrl(const Request& req) const;
 
  private:
   void runWrite(std::shared_ptr<Request> req, Access access,
@@ -49,6 +54,7 @@ class App {
 
   const config::Config config_;
   store::Store& store_;
+  storage::AssetStorage& storage_;
   const std::string admin_token_;  // empty: the admin API is off
   Router router_;
   std::atomic<bool> draining_{false};
@@ -61,5 +67,7 @@ void finishReply(Reply& reply, const Request& req, const int64_t* credits_balanc
 void addAccountRoutes(Router& router);
 void addAdminRoutes(Router& router);
 void addHealthRoutes(Router& router);
+void addLibraryRoutes(Router& router);
+void addGenerateRoutes(Router& router);
 
 }  // namespace aigate::api

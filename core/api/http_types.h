@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -27,7 +28,10 @@ struct Request {
   std::string authorization;
   std::string idempotency_key;
   std::string request_id;  // the client's X-Request-Id, or one made up
-  std::string host;
+  std::string host;  // the Host header, "name[:port]"
+  std::string range;              // Range
+  std::string if_none_match;      // If-None-Match
+  std::string if_modified_since;  // If-Modified-Since
   std::vector<std::string> params;  // route captures, in pattern order
 
   // The first query parameter called `name`, or nullptr.
@@ -38,6 +42,9 @@ struct Reply {
   int status = 200;
   nlohmann::json body;
   std::string raw_body;  // sent as is instead of `body` when not empty
+  std::string content_type = "application/json";
+  // For HEAD: the Content-Length a GET would have had; no body is sent.
+  std::optional<uint64_t> head_length;
   std::vector<std::pair<std::string, std::string>> headers;
 
   static Reply json(int status, nlohmann::json body) {

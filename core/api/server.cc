@@ -146,7 +146,13 @@ class HttpHandler : public Http::Handler {
     }
     if (auto auth = headers.tryGet<Http::Header::Authorization>()) req.authorization = auth->value();
     req.idempotency_key = rawHeader(headers, "Idempotency-Key");
-    if (auto host = headers.tryGet<Http::Header::Host>()) req.host = host->host();
+    if (auto host = headers.tryGet<Http::Header::Host>()) {
+      req.host = host->host();
+      if (host->port() != 0 && host->port() != 80) req.host += ":" + host->port().toString();
+    }
+    req.range = rawHeader(headers, "Range");
+    req.if_none_match = rawHeader(headers, "If-None-Match");
+    req.if_modified_since = rawHeader(headers, "If-Modified-Since");
 
     try {
       app_->handle(std::move(req), send);
@@ -165,11 +171,30 @@ class HttpHandler : public Http::Handler {
     out.add<Http::Header::Connection>(keep_alive ? Http::ConnectionControl::KeepAlive
                                                  : Http::ConnectionControl::Close);
     for (const auto& [name, value] : reply.headers) out.add(std::make_shared<NamedHeader>(name, value));
-    const std::string body =
-        reply.raw_body.empty()
-            ? reply.body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
-            : reply.raw_body;
-    return w.send(static_cast<Http::Code>(reply.status), body, MIME(Application, Json));
+    if (reply.head_length) return sendHead(w, reply, keep_alive);
+    if (!reply.raw_body.empty() || reply.content_type != "application/json")
+      return w.send(static_cast<Http::Code>(reply.status), reply.raw_body,
+                    Pistache::Http::Mime::MediaType::fromString(reply.content_type));
+    return w.send(static_cast<Http::Code>(reply.status),
+                  reply.body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+                  MIME(Application, Json));
+  }
+
+  // Pistache always writes the Content-Length of the body it sends, so a HEAD
+  // answer (the length of the body it does not send) is written by hand.
+  static Pistache::Async::Promise<ssize_t> sendHead(Http::ResponseWriter& w, const Reply& reply,
+                                                    bool keep_alive) {
+    auto peer = w.peer();
+    if (!peer) return Pistache::Async::Promise<ssize_t>::rejected(std::runtime_error("gone"));
+    std::string head = "HTTP/1.1 " + std::to_string(reply.status) + " " +
+                       Http::codeString(static_cast<Http::Code>(reply.status)) + "\r\n";
+    head += "Content-Type: " + reply.content_type + "\r\n";
+    head += "Content-Length: " + std::to_string(*reply.head_length) + "\r\n";
+    head += keep_alive ? "Connection: Keep-Alive\r\n" : "Connection: Close\r\n";
+    for (const auto& [name, value] : reply.headers) head += name + ": " + value + "\r\n";
+    head += "\r\n";
+    const size_t size = head.size();
+    return peer->send(Pistache::RawBuffer(std::move(head), size));
   }
 
   static int peerFd(const Http::ResponseWriter& writer) {

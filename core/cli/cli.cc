@@ -73,6 +73,15 @@ int run(int argc, char** argv) {
   key_revoke->add_option("--key", revoke_key, "Key id (key_…) or the key itself")->required();
   key_revoke->callback([&] { exit_code = revokeKey(common, revoke_key); });
 
+  auto* library = app.add_subcommand("library", "The asset library")->require_subcommand(1);
+  auto* import = library->add_subcommand(
+      "import", "Import media files described by a JSONL or CSV manifest (safe to re-run)");
+  std::string import_path;
+  addCommon(import, common, true);
+  import->add_option("PATH", import_path, "A manifest, or a folder holding manifest.jsonl or .csv")
+      ->required();
+  import->callback([&] { exit_code = importLibrary(common, import_path); });
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

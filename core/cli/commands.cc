@@ -27,6 +27,11 @@ std::unique_ptr<store::Store> openStore(const config::Config& cfg) {
   return std::make_unique<store::Store>(options);
 }
 
+std::unique_ptr<storage::AssetStorage> openStorage(const config::Config& cfg) {
+  return std::make_unique<storage::LocalStorage>(
+      (std::filesystem::path(cfg.data_dir) / "assets").string());
+}
+
 void printResult(const CommonOptions& common, const nlohmann::json& result) {
   if (common.json) {
     std::cout << result.dump(2) << std::endl;

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "config/config.h"
+#include "core/storage/storage.h"
 #include "core/store/store.h"
 
 #include <nlohmann/json.hpp>
@@ -23,6 +24,9 @@ config::Config loadConfig(const CommonOptions& common);
 // Opens the store in the data dir, creating the folder if needed.
 std::unique_ptr<store::Store> openStore(const config::Config& cfg);
 
+// The asset files in the data dir ("<data>/assets").
+std::unique_ptr<storage::AssetStorage> openStorage(const config::Config& cfg);
+
 // Prints `result` as JSON, or as "key: value" lines for people.
 void printResult(const CommonOptions& common, const nlohmann::json& result);
 
@@ -30,5 +34,8 @@ struct ServeOptions {
   std::string listen;  // "" = the config's server.listen
 };
 int serve(const CommonOptions& common, const ServeOptions& options);
+
+// `aigate library import PATH`.
+int importLibrary(const CommonOptions& common, const std::string& path);
 
 }  // namespace aigate::cli

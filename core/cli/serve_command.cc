@@ -27,7 +27,8 @@ int serve(const CommonOptions& common, const ServeOptions& options) {
   std::signal(SIGPIPE, SIG_IGN);
 
   auto store = openStore(cfg);
-  api::App app(cfg, *store, admin_token);
+  auto storage = openStorage(cfg);
+  api::App app(cfg, *store, *storage, admin_token);
   api::Server server(app, api::serverOptions(cfg, host_port->host, host_port->port));
   server.start();
   std::cout << "aigate listening on http://" << host_port->host << ':' << server.port()

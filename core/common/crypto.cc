@@ -4,6 +4,8 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include <cstdio>
+#include <memory>
 #include <stdexcept>
 
 namespace aigate {
@@ -13,6 +15,23 @@ Sha256 sha256(std::string_view data) {
   unsigned int len = 0;
   if (EVP_Digest(data.data(), data.size(), out.data(), &len, EVP_sha256(), nullptr) != 1)
     throw std::runtime_error("SHA-256 failed");
+  return out;
+}
+
+std::optional<Sha256> sha256File(const std::string& path) {
+  std::unique_ptr<FILE, int (*)(FILE*)> file(std::fopen(path.c_str(), "rb"), std::fclose);
+  if (!file) return std::nullopt;
+  std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1) return std::nullopt;
+  char buf[1 << 16];
+  size_t n = 0;
+  while ((n = std::fread(buf, 1, sizeof buf, file.get())) > 0) {
+    if (EVP_DigestUpdate(ctx.get(), buf, n) != 1) return std::nullopt;
+  }
+  if (std::ferror(file.get())) return std::nullopt;
+  Sha256 out{};
+  unsigned int len = 0;
+  if (EVP_DigestFinal_ex(ctx.get(), out.data(), &len) != 1) return std::nullopt;
   return out;
 }
 

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <array>
+#include <optional>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -11,6 +12,8 @@ namespace aigate {
 using Sha256 = std::array<uint8_t, 32>;
 
 Sha256 sha256(std::string_view data);
+// The SHA-256 of a file's contents; nullopt when it cannot be read.
+std::optional<Sha256> sha256File(const std::string& path);
 std::string toHex(const Sha256& digest);
 
 // `length` characters of [0-9A-Za-z] from the OS CSPRNG (5.95 bits each).

@@ -18,6 +18,7 @@ constexpr ErrorInfo kErrorTable[] = {
     {409, "idempotency_conflict"},
     {409, "email_taken"},
     {413, "payload_too_large"},
+    {416, "range_not_satisfiable"},
     {403, "registration_closed"},
     {429, "rate_limit"},
     {500, "internal_error"},

@@ -25,6 +25,7 @@ enum class ErrorCode {
   kIdempotencyConflict,
   kEmailTaken,
   kPayloadTooLarge,
+  kRangeNotSatisfiable,
   kRegistrationClosed,
   kRateLimit,
   kInternalError,

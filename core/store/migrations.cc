@@ -86,8 +86,56 @@ CREATE TABLE idempotency (
 CREATE INDEX idempotency_by_age ON idempotency(created_at);
 )SQL";
 
+constexpr std::string_view kV2Library = R"SQL(
+-- The asset library. `seq` is the FTS rowid; `id` is the public id.
+CREATE TABLE assets (
+  seq          INTEGER PRIMARY KEY,
+  id           TEXT NOT NULL UNIQUE,
+  type         TEXT NOT NULL CHECK (type IN ('image','video')),
+  file         TEXT NOT NULL,            -- storage key, e.g. "ab/ab12…ef.png"
+  mime         TEXT NOT NULL,
+  bytes        INTEGER NOT NULL,
+  sha256       TEXT NOT NULL UNIQUE,     -- content hash: one asset per file
+  title        TEXT NOT NULL,
+  description  TEXT NOT NULL DEFAULT '',
+  topic        TEXT NOT NULL DEFAULT '',
+  tags         TEXT NOT NULL DEFAULT '[]',  -- JSON array of strings
+  aspect_ratio TEXT NOT NULL,
+  width        INTEGER NOT NULL,
+  height       INTEGER NOT NULL,
+  duration_s   REAL,
+  source       TEXT NOT NULL CHECK (source IN ('library','generated')),
+  provider     TEXT,
+  owner_id     TEXT,                      -- NULL: part of the shared library
+  prompt       TEXT,
+  created_at   INTEGER NOT NULL
+);
+CREATE INDEX assets_filter ON assets(type, aspect_ratio, topic);
+
+-- Full-text index over the searchable fields, kept in step by triggers.
+CREATE VIRTUAL TABLE assets_fts USING fts5(
+  title, tags, description, topic,
+  content = 'assets', content_rowid = 'seq',
+  tokenize = 'porter unicode61 remove_diacritics 2');
+CREATE TRIGGER assets_fts_insert AFTER INSERT ON assets BEGIN
+  INSERT INTO assets_fts (rowid, title, tags, description, topic)
+  VALUES (new.seq, new.title, new.tags, new.description, new.topic);
+END;
+CREATE TRIGGER assets_fts_delete AFTER DELETE ON assets BEGIN
+  INSERT INTO assets_fts (assets_fts, rowid, title, tags, description, topic)
+  VALUES ('delete', old.seq, old.title, old.tags, old.description, old.topic);
+END;
+CREATE TRIGGER assets_fts_update AFTER UPDATE ON assets BEGIN
+  INSERT INTO assets_fts (assets_fts, rowid, title, tags, description, topic)
+  VALUES ('delete', old.seq, old.title, old.tags, old.description, old.topic);
+  INSERT INTO assets_fts (rowid, title, tags, description, topic)
+  VALUES (new.seq, new.title, new.tags, new.description, new.topic);
+END;
+)SQL";
+
 constexpr Migration kMigrations[] = {
     {1, "accounts, ledger, keys, idempotency", kV1Accounts},
+    {2, "asset library with full-text search", kV2Library},
 };
 
 }  // namespace

@@ -62,6 +62,7 @@ TEST_CASE("the shipped config/aigate.yaml is exactly the built-in defaults", "[c
   CHECK(file.features.video == defaults.features.video);
   CHECK(file.features.byok == defaults.features.byok);
   CHECK(file.idempotency.ttl_hours == defaults.idempotency.ttl_hours);
+  CHECK(file.library.match_threshold == defaults.library.match_threshold);
 }
 
 TEST_CASE("the defaults follow API.md's prices, packs and tiers", "[config]") {

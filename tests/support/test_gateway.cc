@@ -12,7 +12,8 @@ TestGateway::TestGateway(const std::function<void(config::Config&)>& tweak) {
   config_.store.synchronous = "normal";  // tests need crash safety, not power-loss safety
   if (tweak) tweak(config_);
   store_ = cli::openStore(config_);
-  app_ = std::make_unique<api::App>(config_, *store_, kAdminToken);
+  storage_ = cli::openStorage(config_);
+  app_ = std::make_unique<api::App>(config_, *store_, *storage_, kAdminToken);
   server_ = std::make_unique<api::Server>(*app_, api::serverOptions(config_, "127.0.0.1", 0));
   server_->start();
 }

@@ -27,6 +27,8 @@ class TestGateway {
   std::string url(const std::string& path) const;
   uint16_t port() const { return server_->port(); }
   store::Store& store() { return *store_; }
+  storage::AssetStorage& storage() { return *storage_; }
+  const std::string& dataDir() const { return dir_.path(); }
   api::App& app() { return *app_; }
   api::Server& server() { return *server_; }
   const config::Config& config() const { return config_; }
@@ -51,6 +53,7 @@ class TestGateway {
   TempDir dir_;
   config::Config config_;
   std::unique_ptr<store::Store> store_;
+  std::unique_ptr<storage::AssetStorage> storage_;
   std::unique_ptr<api::App> app_;
   std::unique_ptr<api::Server> server_;
   HttpClient client_;

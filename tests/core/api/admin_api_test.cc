@@ -20,7 +20,7 @@ TEST_CASE("with no operator token the admin API is off", "[api][admin]") {
   aigate::testing::TempDir unused;
   TestGateway gw;
   // A gateway whose App has no token refuses every token.
-  aigate::api::App off(gw.config(), gw.store(), "");
+  aigate::api::App off(gw.config(), gw.store(), gw.storage(), "");
   aigate::api::Server server(off, aigate::api::serverOptions(gw.config(), "127.0.0.1", 0));
   server.start();
   aigate::testing::HttpClient client;

@@ -1,0 +1,180 @@
+#include "core/library/catalog.h"
+
+#include "core/common/clock.h"
+#include "core/common/crypto.h"
+#include "core/library/text.h"
+
+namespace aigate::library {
+namespace {
+
+// The columns readAsset() reads, in its order.
+#define AIGATE_SELECT_ASSET                                                               \
+  "SELECT a.id, a.type, a.file, a.mime, a.bytes, a.sha256, a.title, a.description, a.topic," \
+  " a.tags, a.aspect_ratio, a.width, a.height, a.duration_s, a.source, a.provider,"        \
+  " a.owner_id, a.prompt, a.created_at"
+
+std::optional<std::string> optionalText(const SQLite::Column& col) {
+  if (col.isNull()) return std::nullopt;
+  return col.getString();
+}
+
+Asset readAsset(SQLite::Statement& q) {
+  Asset a;
+  a.id = q.getColumn(0).getString();
+  a.type = q.getColumn(1).getString();
+  a.file = q.getColumn(2).getString();
+  a.mime = q.getColumn(3).getString();
+  a.bytes = static_cast<uint64_t>(q.getColumn(4).getInt64());
+  a.sha256 = q.getColumn(5).getString();
+  a.title = q.getColumn(6).getString();
+  a.description = q.getColumn(7).getString();
+  a.topic = q.getColumn(8).getString();
+  auto tags = nlohmann::json::parse(q.getColumn(9).getString(), nullptr, false);
+  if (tags.is_array())
+    for (const auto& t : tags)
+      if (t.is_string()) a.tags.push_back(t.get<std::string>());
+  a.aspect_ratio = q.getColumn(10).getString();
+  a.width = q.getColumn(11).getInt();
+  a.height = q.getColumn(12).getInt();
+  if (!q.getColumn(13).isNull()) a.duration_s = q.getColumn(13).getDouble();
+  a.source = q.getColumn(14).getString();
+  a.provider = optionalText(q.getColumn(15));
+  a.owner_id = optionalText(q.getColumn(16));
+  a.prompt = optionalText(q.getColumn(17));
+  a.created_at = q.getColumn(18).getInt64();
+  return a;
+}
+
+// Binds the shared filter parameters ?2..?5 of the search statements.
+void bindFilters(SQLite::Statement& q, const SearchQuery& f) {
+  if (f.type) q.bind(2, *f.type);
+  if (f.topic) q.bind(3, *f.topic);
+  if (f.aspect_ratio) q.bind(4, *f.aspect_ratio);
+  if (f.viewer) q.bind(5, *f.viewer);
+}
+
+#define AIGATE_FILTERS                                                              \
+  " AND (?2 IS NULL OR a.type = ?2) AND (?3 IS NULL OR a.topic = ?3)"              \
+  " AND (?4 IS NULL OR a.aspect_ratio = ?4)"                                        \
+  " AND (a.owner_id IS NULL OR a.owner_id = ?5)"
+
+constexpr const char* kRankedSql =
+    AIGATE_SELECT_ASSET
+    " FROM assets_fts f JOIN assets a ON a.seq = f.rowid"
+    " WHERE assets_fts MATCH ?1" AIGATE_FILTERS
+    " ORDER BY bm25(assets_fts, 10.0, 6.0, 2.0, 3.0) LIMIT ?6 OFFSET ?7";
+constexpr const char* kRankedCountSql =
+    "SELECT COUNT(*) FROM assets_fts f JOIN assets a ON a.seq = f.rowid"
+    " WHERE assets_fts MATCH ?1" AIGATE_FILTERS;
+constexpr const char* kListSql =
+    AIGATE_SELECT_ASSET
+    " FROM assets a WHERE ?1 IS NULL" AIGATE_FILTERS " ORDER BY a.seq LIMIT ?6 OFFSET ?7";
+constexpr const char* kListCountSql =
+    "SELECT COUNT(*) FROM assets a WHERE ?1 IS NULL" AIGATE_FILTERS;
+#undef AIGATE_FILTERS
+
+SearchResult run(store::Conn& c, const char* sql, const char* count_sql, const std::string* match,
+                 const SearchQuery& f) {
+  SearchResult result;
+  auto& q = c.statement(sql);
+  if (match) q.bind(1, *match);
+  bindFilters(q, f);
+  q.bind(6, f.limit);
+  q.bind(7, f.offset);
+  while (q.executeStep()) result.items.push_back(readAsset(q));
+  q.reset();
+  auto& count = c.statement(count_sql);
+  if (match) count.bind(1, *match);
+  bindFilters(count, f);
+  count.executeStep();
+  result.total = count.getColumn(0).getInt64();
+  count.reset();
+  return result;
+}
+
+}  // namespace
+
+Inserted insertAsset(store::Conn& c, Asset a) {
+  if (auto existing = findAssetBySha(c, a.sha256)) return {existing->id, false};
+  if (a.id.empty()) a.id = newId("ast");
+  if (a.created_at == 0) a.created_at = unixSeconds();
+  auto& q = c.statement(
+      "INSERT INTO assets (id, type, file, mime, bytes, sha256, title, description, topic, tags,"
+      " aspect_ratio, width, height, duration_s, source, provider, owner_id, prompt, created_at)"
+      " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+  int i = 1;
+  q.bind(i++, a.id);
+  q.bind(i++, a.type);
+  q.bind(i++, a.file);
+  q.bind(i++, a.mime);
+  q.bind(i++, static_cast<int64_t>(a.bytes));
+  q.bind(i++, a.sha256);
+  q.bind(i++, a.title);
+  q.bind(i++, a.description);
+  q.bind(i++, a.topic);
+  q.bind(i++, nlohmann::json(a.tags).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  q.bind(i++, a.aspect_ratio);
+  q.bind(i++, a.width);
+  q.bind(i++, a.height);
+  if (a.duration_s) q.bind(i, *a.duration_s);
+  ++i;
+  q.bind(i++, a.source);
+  if (a.provider) q.bind(i, *a.provider);
+  ++i;
+  if (a.owner_id) q.bind(i, *a.owner_id);
+  ++i;
+  if (a.prompt) q.bind(i, *a.prompt);
+  ++i;
+  q.bind(i++, a.created_at);
+  q.exec();
+  return {a.id, true};
+}
+
+std::optional<Asset> findAsset(store::Conn& c, const std::string& id) {
+  auto& q = c.statement(
+      AIGATE_SELECT_ASSET " FROM assets a WHERE a.id = ?");
+  q.bind(1, id);
+  std::optional<Asset> out;
+  if (q.executeStep()) out = readAsset(q);
+  q.reset();
+  return out;
+}
+
+std::optional<Asset> findAssetBySha(store::Conn& c, const std::string& sha256_hex) {
+  auto& q = c.statement(
+      AIGATE_SELECT_ASSET " FROM assets a WHERE a.sha256 = ?");
+  q.bind(1, sha256_hex);
+  std::optional<Asset> out;
+  if (q.executeStep()) out = readAsset(q);
+  q.reset();
+  return out;
+}
+
+SearchResult search(store::Conn& c, const SearchQuery& query) {
+  const auto terms = queryTerms(query.text);
+  if (terms.empty()) return run(c, kListSql, kListCountSql, nullptr, query);
+  const std::string all = ftsQuery(terms, /*all_terms=*/true);
+  SearchResult result = run(c, kRankedSql, kRankedCountSql, &all, query);
+  if (result.total == 0 && terms.size() > 1) {
+    const std::string any = ftsQuery(terms, /*all_terms=*/false);
+    result = run(c, kRankedSql, kRankedCountSql, &any, query);
+  }
+  return result;
+}
+
+std::vector<Asset> candidates(store::Conn& c, const std::vector<std::string>& terms,
+                              const SearchQuery& filters, int limit) {
+  std::vector<Asset> out;
+  if (terms.empty()) return out;
+  const std::string any = ftsQuery(terms, /*all_terms=*/false);
+  auto& q = c.statement(kRankedSql);
+  q.bind(1, any);
+  bindFilters(q, filters);
+  q.bind(6, limit);
+  q.bind(7, 0);
+  while (q.executeStep()) out.push_back(readAsset(q));
+  q.reset();
+  return out;
+}
+
+}  // namespace aigate::library

@@ -1,0 +1,52 @@
+// The asset table and its full-text index: insert, look up, search.
+//
+// Writes REQUIRE a Store write; reads take any connection.
+#pragma once
+
+#include "core/common/errors.h"
+#include "core/library/asset.h"
+#include "core/store/store.h"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace aigate::library {
+
+// Inserts `asset` (id and created_at are filled in when empty). When an asset
+// with the same content hash exists, nothing is written and that asset's id
+// is returned with `inserted` false.
+struct Inserted {
+  std::string id;
+  bool inserted = false;
+};
+Inserted insertAsset(store::Conn& c, Asset asset);
+
+std::optional<Asset> findAsset(store::Conn& c, const std::string& id);
+std::optional<Asset> findAssetBySha(store::Conn& c, const std::string& sha256_hex);
+
+struct SearchQuery {
+  std::string text;                // free text; may be empty
+  std::optional<std::string> type;  // "image" | "video"
+  std::optional<std::string> topic;
+  std::optional<std::string> aspect_ratio;
+  std::optional<std::string> viewer;  // a user whose own assets are visible too
+  int limit = 20;
+  int offset = 0;
+};
+
+struct SearchResult {
+  std::vector<Asset> items;
+  int64_t total = 0;
+};
+
+// Assets ranked by relevance (BM25 over title, tags, topic, description, in
+// that order of weight). All query terms must match; when that finds nothing,
+// any term may.
+SearchResult search(store::Conn& c, const SearchQuery& query);
+
+// Up to `limit` candidates for a prompt: any term matches, same filters.
+std::vector<Asset> candidates(store::Conn& c, const std::vector<std::string>& terms,
+                              const SearchQuery& filters, int limit);
+
+}  // namespace aigate::library
