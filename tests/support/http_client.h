@@ -1,4 +1,5 @@
 // A blocking HTTP client for tests (libcurl), one connection per client.
+// It uses no Catch2 macros, so threads may use their own clients.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -12,11 +13,11 @@ typedef void CURL;
 namespace aigate::testing {
 
 struct HttpResponse {
-  long status = 0;
+  long status = 0;  // 0: no response; `body` then says why
   std::string body;
   std::map<std::string, std::string> headers;  // names lowercased
 
-  nlohmann::json json() const;  // the body as JSON (fails the test if it is not)
+  nlohmann::json json() const;  // the body as JSON (a discarded value if it is not)
   std::string header(const std::string& lowercase_name) const;
 };
 

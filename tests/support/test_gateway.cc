@@ -45,7 +45,10 @@ TestGateway::Account TestGateway::createUser(const std::string& email,
 
 HttpResponse TestGateway::send(const std::string& method, const std::string& path,
                                const std::string& body, std::vector<std::string> headers) {
-  return client_.request(method, url(path), body, headers);
+  auto response = client_.request(method, url(path), body, headers);
+  INFO(response.body);
+  REQUIRE(response.status != 0);
+  return response;
 }
 
 HttpResponse TestGateway::get(const std::string& path, const std::string& key) {

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Search on a synthetic library of ASSETS assets (default 1,000,000): insert
+# time, p50/p99/max latency of 2–3 word queries, peak RSS. Appends the row to
+# bench/results.md.
+#
+#   bench/search.sh [ASSETS] [QUERIES]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+assets=${1:-1000000}
+queries=${2:-2000}
+cmake -S . -B build/bench -DCMAKE_BUILD_TYPE=Release -DAIGATE_BUILD_TESTS=OFF -DAIGATE_BUILD_BENCH=ON >/dev/null
+cmake --build build/bench -j"$(nproc)" --target search_bench >/dev/null
+data=${BENCH_DATA:-build/bench/search-data-$assets}
+row=$(build/bench/bench/search_bench "$data" "$assets" "$queries")
+header="| assets | load | load s | p50 ms | p99 ms | max ms | avg hits | peak RSS MiB |"
+echo "$header"
+echo "|---|---|---|---|---|---|---|---|"
+echo "$row"
+{
+  echo
+  echo "search, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(git rev-parse --short HEAD): \`bench/search.sh $assets $queries\`"
+  echo
+  echo "$header"
+  echo "|---|---|---|---|---|---|---|---|"
+  echo "$row"
+} >>bench/results.md

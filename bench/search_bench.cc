@@ -1,0 +1,139 @@
+// Search on a synthetic library: inserts N assets through the catalog (the
+// code `aigate library import` writes with, in batches of 5,000 per commit),
+// then times realistic 2–3 word queries through library::search, the code
+// behind GET /api/v1/search. Prints one Markdown table row.
+//
+// usage: search_bench DATA_DIR [ASSETS=1000000] [QUERIES=2000]
+#include "core/library/catalog.h"
+#include "core/store/store.h"
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr std::array<const char*, 12> kTopics = {"lifestyle", "luxury",   "nature",   "city",
+                                                 "food",      "travel",   "technology", "business",
+                                                 "fitness",   "fashion",  "animals",  "abstract"};
+constexpr std::array<const char*, 40> kSubjects = {
+    "sunset",  "mountain", "beach",   "forest",  "skyline", "coffee",  "pizza",    "laptop",
+    "office",  "runner",   "dress",   "watch",   "diamond", "cat",     "dog",      "bird",
+    "wave",    "river",    "bridge",  "street",  "car",     "train",   "airplane", "garden",
+    "flower",  "desk",     "meeting", "chart",   "yoga",    "gym",     "sneaker",  "handbag",
+    "lake",    "desert",   "snow",    "rain",    "neon",    "market",  "kitchen",  "salad"};
+constexpr std::array<const char*, 30> kAdjectives = {
+    "golden",  "misty",   "vibrant", "calm",    "modern",  "vintage", "minimal", "bright",
+    "dark",    "warm",    "cool",    "colorful", "quiet",  "busy",    "elegant", "rustic",
+    "aerial",  "close",   "wide",    "soft",    "dramatic", "sunny",  "snowy",   "urban",
+    "tropical", "cozy",   "luxury",  "fresh",   "night",   "morning"};
+constexpr std::array<const char*, 6> kRatios = {"1:1", "16:9", "9:16", "4:5", "3:2", "21:9"};
+
+template <typename A>
+const char* pick(std::mt19937_64& rng, const A& options) {
+  return options[rng() % options.size()];
+}
+
+aigate::library::Asset makeAsset(std::mt19937_64& rng, uint64_t n) {
+  aigate::library::Asset a;
+  const std::string adj = pick(rng, kAdjectives);
+  const std::string subject = pick(rng, kSubjects);
+  const std::string other = pick(rng, kSubjects);
+  a.topic = pick(rng, kTopics);
+  a.type = rng() % 10 == 0 ? "video" : "image";
+  a.title = adj + " " + subject + " with " + other;
+  a.description = "A " + adj + " " + a.topic + " scene: " + subject + " and " + other + ", " +
+                  pick(rng, kAdjectives) + " light.";
+  a.tags = {subject, other, adj, a.topic};
+  a.aspect_ratio = pick(rng, kRatios);
+  a.width = 1024;
+  a.height = 1024;
+  char sha[65];
+  std::snprintf(sha, sizeof sha, "%064llx", static_cast<unsigned long long>(n));
+  a.sha256 = sha;
+  a.file = a.sha256.substr(0, 2) + "/" + a.sha256 + ".png";
+  a.mime = "image/png";
+  a.bytes = 1000;
+  return a;
+}
+
+long rssKiB() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line))
+    if (line.rfind("VmHWM:", 0) == 0) return std::stol(line.substr(6));
+  return 0;
+}
+
+double percentile(std::vector<double> v, double p) {
+  std::sort(v.begin(), v.end());
+  return v[static_cast<size_t>(p * static_cast<double>(v.size() - 1))];
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::fprintf(stderr, "usage: search_bench DATA_DIR [ASSETS] [QUERIES]\n");
+    return 2;
+  }
+  const std::string dir = argv[1];
+  const uint64_t assets = argc > 2 ? std::stoull(argv[2]) : 1'000'000;
+  const int queries = argc > 3 ? std::stoi(argv[3]) : 2000;
+  std::filesystem::create_directories(dir);
+  aigate::store::StoreOptions options;
+  options.path = dir + "/aigate.db";
+  options.synchronous_full = true;
+  aigate::store::Store store(options);
+
+  std::mt19937_64 rng(42);
+  const uint64_t existing =
+      store.reader().db().execAndGet("SELECT COUNT(*) FROM assets").getInt64();
+  const auto import_start = Clock::now();
+  for (uint64_t n = existing; n < assets;) {
+    std::vector<aigate::library::Asset> batch;
+    for (int i = 0; i < 5000 && n < assets; ++i, ++n) batch.push_back(makeAsset(rng, n));
+    aigate::Status s = store.writeSync([&](aigate::store::Conn& c) {
+      for (auto& a : batch) aigate::library::insertAsset(c, std::move(a));
+      return aigate::Status::Ok();
+    });
+    if (!s.ok()) {
+      std::fprintf(stderr, "insert failed: %s\n", s.error().message().c_str());
+      return 1;
+    }
+    if (n % 100'000 == 0) std::fprintf(stderr, "\rinserted %llu", static_cast<unsigned long long>(n));
+  }
+  const double import_s = std::chrono::duration<double>(Clock::now() - import_start).count();
+  std::fprintf(stderr, "\n");
+
+  auto& reader = store.reader();
+  std::vector<double> ms;
+  int64_t found = 0;
+  for (int i = 0; i < queries + 100; ++i) {
+    aigate::library::SearchQuery q;
+    q.text = std::string(pick(rng, kAdjectives)) + " " + pick(rng, kSubjects);
+    if (i % 2 == 0) q.text += std::string(" ") + pick(rng, kSubjects);
+    if (i % 4 == 0) q.type = "image";
+    const auto start = Clock::now();
+    const auto result = aigate::library::search(reader, q);
+    const double elapsed = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+    if (i >= 100) {  // the first 100 warm the page cache
+      ms.push_back(elapsed);
+      found += result.total;
+    }
+  }
+  std::printf("| %llu | %s | %.1f | %.3f | %.3f | %.3f | %lld | %ld |\n",
+              static_cast<unsigned long long>(assets),
+              existing >= assets ? "(existing)" : "catalog insert",
+              existing >= assets ? 0.0 : import_s, percentile(ms, 0.5), percentile(ms, 0.99),
+              percentile(ms, 1.0), static_cast<long long>(found / queries), rssKiB() / 1024);
+  return 0;
+}
