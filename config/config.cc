@@ -78,6 +78,25 @@ class MapReader {
     return value;
   }
 
+  // A list of strings.
+  void readList(const std::string& key, std::vector<std::string>& out) {
+    YAML::Node value = child(key);
+    if (!value) return;
+    if (!value.IsSequence()) {
+      problems_.add(value.Mark(), join(path_, key), "must be a list");
+      return;
+    }
+    out.clear();
+    for (size_t i = 0; i < value.size(); ++i) {
+      if (!value[i].IsScalar()) {
+        problems_.add(value[i].Mark(), join(path_, key) + "[" + std::to_string(i) + "]",
+                      "must be a string");
+        continue;
+      }
+      out.push_back(value[i].Scalar());
+    }
+  }
+
   const std::string& path() const { return path_; }
 
   void finish() {
@@ -315,6 +334,10 @@ Config parse(const std::string& yaml_text, const std::string& source_name) {
     {
       MapReader r(top.child("library"), "library", problems);
       r.read("match_threshold", c.library.match_threshold);
+    }
+    {
+      MapReader r(top.child("plugins"), "plugins", problems);
+      r.readList("paths", c.plugins.paths);
     }
     {
       MapReader r(top.child("idempotency"), "idempotency", problems);

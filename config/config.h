@@ -77,6 +77,12 @@ struct LibraryConfig {
   double match_threshold = 0.6;
 };
 
+struct PluginsConfig {
+  // Plugin files loaded at start-up; a relative path is taken from the folder
+  // of the aigate binary.
+  std::vector<std::string> paths;
+};
+
 struct IdempotencyConfig {
   int ttl_hours = 24;
 };
@@ -100,6 +106,7 @@ struct Config {
   std::vector<PackConfig> packs;
   FeaturesConfig features;
   LibraryConfig library;
+  PluginsConfig plugins;
   IdempotencyConfig idempotency;
   AdminConfig admin;
 

@@ -82,6 +82,16 @@ int run(int argc, char** argv) {
       ->required();
   import->callback([&] { exit_code = importLibrary(common, import_path); });
 
+  auto* plugins = app.add_subcommand("plugins", "Provider plugins")->require_subcommand(1);
+  auto* plugins_list = plugins->add_subcommand("list", "Load the configured plugins and list them");
+  addCommon(plugins_list, common, true);
+  plugins_list->callback([&] { exit_code = listPlugins(common); });
+  auto* plugins_check = plugins->add_subcommand("check", "Check that a file is a loadable plugin");
+  std::string plugin_file;
+  addCommon(plugins_check, common, true);
+  plugins_check->add_option("FILE", plugin_file, "The plugin's .so file")->required();
+  plugins_check->callback([&] { exit_code = checkPlugin(common, plugin_file); });
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

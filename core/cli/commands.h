@@ -2,6 +2,7 @@
 #pragma once
 
 #include "config/config.h"
+#include "core/plugin_host/plugin_host.h"
 #include "core/storage/storage.h"
 #include "core/store/store.h"
 
@@ -34,6 +35,14 @@ struct ServeOptions {
   std::string listen;  // "" = the config's server.listen
 };
 int serve(const CommonOptions& common, const ServeOptions& options);
+
+// Loads the config's plugins; throws std::runtime_error naming the first
+// plugin that is refused.
+std::unique_ptr<plugin_host::PluginRegistry> loadPlugins(const config::Config& cfg);
+
+// `aigate plugins list` and `aigate plugins check FILE`.
+int listPlugins(const CommonOptions& common);
+int checkPlugin(const CommonOptions& common, const std::string& file);
 
 // `aigate library import PATH`.
 int importLibrary(const CommonOptions& common, const std::string& path);

@@ -26,6 +26,7 @@ int serve(const CommonOptions& common, const ServeOptions& options) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
+  auto plugins = loadPlugins(cfg);
   auto store = openStore(cfg);
   auto storage = openStorage(cfg);
   api::App app(cfg, *store, *storage, admin_token);
@@ -33,6 +34,7 @@ int serve(const CommonOptions& common, const ServeOptions& options) {
   server.start();
   std::cout << "aigate listening on http://" << host_port->host << ':' << server.port()
             << " (data: " << cfg.data_dir << ", config: " << cfg.source
+            << ", plugins: " << plugins->all().size()
             << ", admin API: " << (admin_token.empty() ? "off" : "on") << ")" << std::endl;
 
   int signal_number = 0;

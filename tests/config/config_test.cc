@@ -63,6 +63,7 @@ TEST_CASE("the shipped config/aigate.yaml is exactly the built-in defaults", "[c
   CHECK(file.features.byok == defaults.features.byok);
   CHECK(file.idempotency.ttl_hours == defaults.idempotency.ttl_hours);
   CHECK(file.library.match_threshold == defaults.library.match_threshold);
+  CHECK(file.plugins.paths == defaults.plugins.paths);
 }
 
 TEST_CASE("the defaults follow API.md's prices, packs and tiers", "[config]") {
@@ -172,4 +173,11 @@ TEST_CASE("HOST:PORT parsing", "[config]") {
   CHECK_FALSE(aigate::config::parseHostPort(":80"));
   CHECK_FALSE(aigate::config::parseHostPort("host:"));
   CHECK_FALSE(aigate::config::parseHostPort("host:8o"));
+}
+
+TEST_CASE("plugin paths are a list of strings", "[config]") {
+  CHECK(parse("plugins:\n  paths: [a.so, b.so]\n", "p.yaml").plugins.paths ==
+        std::vector<std::string>{"a.so", "b.so"});
+  CHECK(errorOf("plugins:\n  paths: one.so\n") == "test.yaml:2: plugins.paths: must be a list");
+  CHECK(errorOf("plugins:\n  paths: [[x]]\n") == "test.yaml:2: plugins.paths[0]: must be a string");
 }

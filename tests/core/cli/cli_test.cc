@@ -158,3 +158,37 @@ TEST_CASE("serve answers, then drains and exits 0 on SIGTERM", "[cli][server]") 
   CHECK(WEXITSTATUS(status) == 0);
   CHECK(slurp(log).find("aigate: stopped") != std::string::npos);
 }
+
+TEST_CASE("plugins check accepts a plugin and refuses a broken one", "[cli][plugins]") {
+  TempDir dir;
+  const std::string fixtures = AIGATE_FIXTURE_PLUGINS;
+  auto good = runAigate(dir, "plugins check " + fixtures + "/aigate_fixture_echo.so");
+  CHECK(good.exit_code == 0);
+  CHECK(good.out.find("ok: plugin fixture_echo 1.0.0, ABI 1.0") != std::string::npos);
+  auto bad = runAigate(dir, "plugins check " + fixtures + "/abi_major_mismatch.so");
+  CHECK(bad.exit_code == 1);
+  CHECK(bad.err.find("built for plugin ABI 2.0, but this aigate speaks 1.0") != std::string::npos);
+  auto bad_json = runAigate(dir, "plugins check --json " + fixtures + "/missing_entry.so");
+  CHECK(bad_json.exit_code == 1);
+  CHECK(outputJson(bad_json)["ok"] == false);
+}
+
+TEST_CASE("plugins list loads the configured plugins; a bad one stops serve", "[cli][plugins]") {
+  TempDir dir;
+  const std::string fixtures = AIGATE_FIXTURE_PLUGINS;
+  std::ofstream(dir.file("ok.yaml")) << "plugins:\n  paths: [" << fixtures << "/aigate_fixture_echo.so]\n";
+  auto listed = runAigate(dir, "plugins list --json --config " + dir.file("ok.yaml"));
+  REQUIRE(listed.exit_code == 0);
+  auto plugins = outputJson(listed)["plugins"];
+  REQUIRE(plugins.size() == 1);
+  CHECK(plugins[0]["name"] == "fixture_echo");
+
+  std::ofstream(dir.file("dup.yaml")) << "plugins:\n  paths: [" << fixtures
+                                      << "/aigate_fixture_echo.so, " << fixtures
+                                      << "/copy/aigate_fixture_echo_copy.so]\n";
+  auto dup = runAigate(dir, "serve --listen 127.0.0.1:0 --data " + dir.file("data") + " --config " +
+                                dir.file("dup.yaml"));
+  CHECK(dup.exit_code == 1);
+  CHECK(dup.err.find("plugins.paths: ") != std::string::npos);
+  CHECK(dup.err.find("already loaded") != std::string::npos);
+}
