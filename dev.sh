@@ -17,6 +17,7 @@ PACKAGES=(
   libpistache-dev libboost-dev libyaml-cpp-dev nlohmann-json3-dev
   libcurl4-openssl-dev libsqlitecpp-dev libsqlite3-dev libssl-dev
   libcli11-dev catch2
+  ffmpeg libpng-dev libjpeg62-turbo-dev
 )
 
 install_packages() {
@@ -58,6 +59,14 @@ serve() {
     export AIGATE_ADMIN_TOKEN_FILE="$data/admin_token"
   fi
 
+  # The starter library: drawn once into the data dir, imported every run
+  # (re-importing is a no-op for files already in the library).
+  if [ ! -s "$data/starter/manifest.jsonl" ]; then
+    echo "dev.sh: drawing the starter library into $data/starter (about a minute, once)"
+    build/release/core/library/starter/aigate-starter-gen "$data/starter"
+  fi
+  "$bin" library import "$data/starter" --data "$data" >/dev/null
+
   # A demo user on the Scale pack, so that every feature can be tried; a new
   # key each run, since keys are shown once and stored only as hashes.
   local out key
@@ -75,6 +84,9 @@ serve() {
 
   Try it:
     curl -s http://$listen/api/v1/me -H "Authorization: Bearer $key"
+    curl -s "http://$listen/api/v1/search?q=sunset+city&limit=3" -H "Authorization: Bearer $key"
+    curl -s http://$listen/api/v1/generate/image -H "Authorization: Bearer $key" \\
+      -d '{"prompt":"a lake below snowy mountains","aspect_ratio":"9:16"}'
 
 MSG
   exec "$bin" serve --listen "$listen" --data "$data"

@@ -35,20 +35,20 @@ struct AspectSpec {
 
 // Exact ratios; images keep the long edge <= 840, videos <= 640 with even sides.
 constexpr std::array<AspectSpec, 9> kAspects = {{
-    {"1:1", 512, 512, 480, 480},
-    {"16:9", 768, 432, 640, 360},
-    {"9:16", 432, 768, 360, 640},
-    {"4:5", 512, 640, 512, 640},
-    {"3:4", 480, 640, 480, 640},
-    {"4:3", 640, 480, 640, 480},
-    {"2:3", 448, 672, 420, 630},
-    {"3:2", 672, 448, 630, 420},
-    {"21:9", 840, 360, 630, 270},
+    {"1:1", 512, 512, 432, 432},
+    {"16:9", 768, 432, 576, 324},
+    {"9:16", 432, 768, 324, 576},
+    {"4:5", 512, 640, 432, 540},
+    {"3:4", 480, 640, 408, 544},
+    {"4:3", 640, 480, 544, 408},
+    {"2:3", 448, 672, 360, 540},
+    {"3:2", 672, 448, 540, 360},
+    {"21:9", 840, 360, 588, 252},
 }};
 
 constexpr int kFps = 24;
 constexpr int kJpegQuality = 88;
-constexpr std::array<double, 5> kDurations = {2.0, 2.5, 3.0, 3.5, 4.0};
+constexpr std::array<double, 4> kDurations = {2.0, 2.5, 3.0, 3.5};
 
 struct Job {
   bool video;
@@ -126,8 +126,9 @@ ManifestEntry runJob(const Job& job, const std::filesystem::path& outDir) {
   const double duration = rng.pick(kDurations);
   const int frames = static_cast<int>(std::lround(duration * kFps));
   VideoWriter writer(path, width, height, kFps);
+  Canvas canvas(width, height);
   for (int frame = 0; frame < frames; ++frame) {
-    Canvas canvas(width, height);
+    canvas.clear();
     scene.paint(canvas, static_cast<double>(frame) / (frames - 1));
     writer.writeFrame(canvas.rgb24());
   }
@@ -182,8 +183,8 @@ GeneratorSummary generateLibrary(const GeneratorOptions& options) {
       }
       const std::lock_guard lock(mutex);
       if (++completed % 100 == 0 || completed == jobs.size()) {
-        std::fprintf(stderr, "aigate-starter-gen: %zu/%zu files (%.1f s)\n", completed,
-                     jobs.size(), elapsed());
+        std::fprintf(stderr, "aigate-starter-gen: %zu/%zu files (%.1f s)\n", completed, jobs.size(),
+                     elapsed());
       }
     }
   };

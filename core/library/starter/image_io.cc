@@ -1,12 +1,12 @@
 #include "image_io.h"
 
+#include <jpeglib.h>
+#include <png.h>
+
 #include <csetjmp>
 #include <cstdio>
 #include <stdexcept>
 #include <string>
-
-#include <jpeglib.h>
-#include <png.h>
 
 namespace aigate::starter {
 

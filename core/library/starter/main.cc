@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -14,7 +15,8 @@ constexpr const char* kUsage =
     "usage: aigate-starter-gen OUT_DIR [--images N] [--videos M] [--seed S] [--jobs J]\n"
     "  Generates the starter media library (drawn images, animated MP4s and\n"
     "  OUT_DIR/manifest.jsonl). Defaults: 920 images, 120 videos, seed 1,\n"
-    "  jobs = number of CPU cores. The same counts and seed give identical files.\n";
+    "  jobs = twice the CPU cores. The same counts and seed give identical files\n"
+    "  whatever the number of jobs.\n";
 
 [[noreturn]] void usageError(const std::string& message) {
   std::fprintf(stderr, "aigate-starter-gen: %s\n%s", message.c_str(), kUsage);
@@ -34,7 +36,8 @@ unsigned long long parseNumber(std::string_view flag, const char* text) {
 
 int main(int argc, char** argv) {
   aigate::starter::GeneratorOptions options;
-  options.jobs = static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
+  // Twice the cores: workers often wait on an ffmpeg child starting up or draining a pipe.
+  options.jobs = static_cast<int>(std::clamp(2U * std::thread::hardware_concurrency(), 2U, 16U));
   bool haveOutDir = false;
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
@@ -75,8 +78,7 @@ int main(int argc, char** argv) {
                  "aigate-starter-gen: wrote %d images and %d videos in %d topics "
                  "(%.1f MB) plus manifest.jsonl to %s in %.1f s\n",
                  summary.images, summary.videos, summary.topics,
-                 static_cast<double>(summary.bytes) / 1e6, options.outDir.c_str(),
-                 summary.seconds);
+                 static_cast<double>(summary.bytes) / 1e6, options.outDir.c_str(), summary.seconds);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "aigate-starter-gen: error: %s\n", e.what());
     return 1;

@@ -10,11 +10,21 @@ std::string quoted(const std::string& text) {
   std::string out = "\"";
   for (const char c : text) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (static_cast<unsigned char>(c) < 0x20) {
           char escape[8];
@@ -47,8 +57,8 @@ std::string toJsonLine(const ManifestEntry& entry) {
          ",\"mime\":" + quoted(entry.mime) + ",\"title\":" + quoted(entry.title) +
          ",\"description\":" + quoted(entry.description) + ",\"topic\":" + quoted(entry.topic) +
          ",\"tags\":" + tags + ",\"aspect_ratio\":" + quoted(entry.aspectRatio) +
-         ",\"width\":" + std::to_string(entry.width) + ",\"height\":" + std::to_string(entry.height) +
-         ",\"duration_s\":" + duration + "}";
+         ",\"width\":" + std::to_string(entry.width) +
+         ",\"height\":" + std::to_string(entry.height) + ",\"duration_s\":" + duration + "}";
 }
 
 }  // namespace aigate::starter

@@ -19,7 +19,7 @@ struct BusinessParams {
   Chart chart;
   Rgb background;
   Rgb card;
-  Rgb ink;   // gridlines, axes and placeholder labels
+  Rgb ink;  // gridlines, axes and placeholder labels
   Rgb primary;
   std::vector<Rgb> slices;
   std::vector<double> values;  // bars / points in [0, 1], donut shares summing to 1
@@ -37,13 +37,14 @@ void paintBusiness(Canvas& c, const BusinessParams& p, double t) {
   c.fill(p.background);
   const double margin = 0.07 * f.s;
   const double x0 = margin, y0 = margin, x1 = f.w - margin, y1 = f.h - margin;
-  c.fillRoundedRect(x0 + 0.01 * f.s, y0 + 0.015 * f.s, x1 + 0.01 * f.s, y1 + 0.015 * f.s, 0.04 * f.s, rgbHex(0x000000),
-                    p.dark ? 0.35 : 0.08);
+  c.fillRoundedRect(x0 + 0.01 * f.s, y0 + 0.015 * f.s, x1 + 0.01 * f.s, y1 + 0.015 * f.s,
+                    0.04 * f.s, rgbHex(0x000000), p.dark ? 0.35 : 0.08);
   c.fillRoundedRect(x0, y0, x1, y1, 0.04 * f.s, p.card);
   const double pad = 0.07 * f.s;
   const double line = 0.022 * f.s;
   paintPlaceholder(c, x0 + pad, y0 + pad, (x1 - x0) * 0.35, line * 1.3, mix(p.ink, p.card, 0.2));
-  paintPlaceholder(c, x0 + pad, y0 + pad + line * 2.2, (x1 - x0) * 0.22, line, mix(p.ink, p.card, 0.55));
+  paintPlaceholder(c, x0 + pad, y0 + pad + line * 2.2, (x1 - x0) * 0.22, line,
+                   mix(p.ink, p.card, 0.55));
 
   const double left = x0 + pad;
   const double right = x1 - pad;
@@ -67,7 +68,8 @@ void paintBusiness(Canvas& c, const BusinessParams& p, double t) {
       }
       for (int k = steps; k >= 0; --k) {
         const double a = start + sweep * k / steps;
-        wedge.push_back({centre.x + radius * 0.58 * std::cos(a), centre.y + radius * 0.58 * std::sin(a)});
+        wedge.push_back(
+            {centre.x + radius * 0.58 * std::cos(a), centre.y + radius * 0.58 * std::sin(a)});
       }
       c.fillPolygon(wedge, p.slices[i]);
       start += sweep;
@@ -76,7 +78,8 @@ void paintBusiness(Canvas& c, const BusinessParams& p, double t) {
     double ly = side ? centre.y - radius * 0.8 : centre.y + radius * 1.25;
     for (std::size_t i = 0; i < p.values.size() && ly + line < bottom + pad; ++i) {
       c.fillRoundedRect(lx, ly, lx + line * 1.2, ly + line * 1.2, line * 0.25, p.slices[i]);
-      paintPlaceholder(c, lx + line * 2, ly + line * 0.2, std::min(right - lx - line * 2, (x1 - x0) * 0.25), line * 0.8,
+      paintPlaceholder(c, lx + line * 2, ly + line * 0.2,
+                       std::min(right - lx - line * 2, (x1 - x0) * 0.25), line * 0.8,
                        mix(p.ink, p.card, 0.45));
       ly += line * 2.2;
     }
@@ -85,7 +88,8 @@ void paintBusiness(Canvas& c, const BusinessParams& p, double t) {
 
   for (int g = 0; g <= 4; ++g) {
     const double y = bottom - (bottom - top) * g / 4.0;
-    c.strokeLine({left, y}, {right, y}, std::max(1.0, 0.003 * f.s), mix(p.ink, p.card, g == 0 ? 0.1 : 0.75));
+    c.strokeLine({left, y}, {right, y}, std::max(1.0, 0.003 * f.s),
+                 mix(p.ink, p.card, g == 0 ? 0.1 : 0.75));
   }
   const std::size_t n = p.values.size();
   const double slot = (right - left) / static_cast<double>(n);
@@ -93,8 +97,10 @@ void paintBusiness(Canvas& c, const BusinessParams& p, double t) {
     for (std::size_t i = 0; i < n; ++i) {
       const double bx = left + slot * i + slot * 0.18;
       const double h = (bottom - top) * p.values[i] * grow;
-      c.fillRoundedRect(bx, bottom - h, bx + slot * 0.64, bottom + 0.01 * f.s, slot * 0.08, p.primary);
-      paintPlaceholder(c, bx + slot * 0.1, bottom + line * 0.7, slot * 0.44, line * 0.7, mix(p.ink, p.card, 0.5));
+      c.fillRoundedRect(bx, bottom - h, bx + slot * 0.64, bottom + 0.01 * f.s, slot * 0.08,
+                        p.primary);
+      paintPlaceholder(c, bx + slot * 0.1, bottom + line * 0.7, slot * 0.44, line * 0.7,
+                       mix(p.ink, p.card, 0.5));
     }
     return;
   }
@@ -125,7 +131,8 @@ void paintBusiness(Canvas& c, const BusinessParams& p, double t) {
     c.fillRing(points[i], 0.008 * f.s, 0.016 * f.s, p.primary);
   }
   for (std::size_t i = 0; i < n; ++i) {
-    paintPlaceholder(c, left + slot * (i + 0.25), bottom + line * 0.7, slot * 0.5, line * 0.7, mix(p.ink, p.card, 0.5));
+    paintPlaceholder(c, left + slot * (i + 0.25), bottom + line * 0.7, slot * 0.5, line * 0.7,
+                     mix(p.ink, p.card, 0.5));
   }
 }
 
@@ -136,21 +143,26 @@ Scene makeBusinessScene(Rng& rng, double aspect) {
   p.chart = static_cast<Chart>(rng.between(0, 2));
   struct Theme {
     const char* name;
+    const char* shortName;
     std::uint32_t background, card, ink;
     bool dark;
   };
-  static const std::vector<Theme> kThemes = {{"a white card on a light grey background", 0xE9ECF1, 0xFFFFFF, 0x4A5568, false},
-                                             {"a white card on a soft cream background", 0xF3EEE3, 0xFFFFFF, 0x5A5048, false},
-                                             {"a white card on a pale blue background", 0xDCE8F5, 0xFFFFFF, 0x3E4C63, false},
-                                             {"a dark slate card on a navy background", 0x0F1A2E, 0x1C2A44, 0xB8C4D9, true}};
+  static const std::vector<Theme> kThemes = {
+      {"a white card on a light grey background", "on light grey", 0xE9ECF1, 0xFFFFFF, 0x4A5568,
+       false},
+      {"a white card on a soft cream background", "on cream", 0xF3EEE3, 0xFFFFFF, 0x5A5048, false},
+      {"a white card on a pale blue background", "on pale blue", 0xDCE8F5, 0xFFFFFF, 0x3E4C63,
+       false},
+      {"a dark slate card on a navy background", "in dark mode", 0x0F1A2E, 0x1C2A44, 0xB8C4D9,
+       true}};
   const Theme theme = rng.pick(kThemes);
   p.background = rgbHex(theme.background);
   p.card = rgbHex(theme.card);
   p.ink = rgbHex(theme.ink);
   p.dark = theme.dark;
-  static const std::vector<Swatch> kColours = {{"teal", rgbHex(0x14A89B)}, {"blue", rgbHex(0x3B82F6)},
-                                                {"coral", rgbHex(0xF26B5B)}, {"purple", rgbHex(0x8B5CF6)},
-                                                {"green", rgbHex(0x22A35A)}, {"orange", rgbHex(0xF59E0B)}};
+  static const std::vector<Swatch> kColours = {
+      {"teal", rgbHex(0x14A89B)},   {"blue", rgbHex(0x3B82F6)},  {"coral", rgbHex(0xF26B5B)},
+      {"purple", rgbHex(0x8B5CF6)}, {"green", rgbHex(0x22A35A)}, {"orange", rgbHex(0xF59E0B)}};
   const Swatch primary = rng.pick(kColours);
   p.primary = primary.rgb;
 
@@ -171,36 +183,55 @@ Scene makeBusinessScene(Rng& rng, double aspect) {
       p.slices.push_back(s.rgb);
       names.push_back(s.name);
     }
-    scene.title = "Donut chart with " + countOf(n, "segment") + " in " + joinList(names);
-    scene.description = "Flat business infographic of a donut chart split into " + countOf(n, "segment") + " coloured " +
-                        joinList(names) + ", with a colour legend and grey placeholder label lines, on " + setting + ".";
-    scene.tags = {"business", "chart", "donut chart", "pie chart", "infographic", "data", "analytics", "illustration"};
+    scene.title = "Donut chart with " + countOf(n, "segment") + " in " + joinList(names) + " " +
+                  theme.shortName;
+    scene.description = "Flat business infographic of a donut chart split into " +
+                        countOf(n, "segment") + " coloured " + joinList(names) +
+                        ", with a colour legend and grey placeholder label lines, on " + setting +
+                        ".";
+    scene.tags = {"business",    "chart", "donut chart", "pie chart",
+                  "infographic", "data",  "analytics",   "illustration"};
     scene.motionPhrase = "donut chart filling";
-    scene.motionSentence = "The segments sweep clockwise around the ring until the donut is complete.";
+    scene.motionSentence =
+        "The segments sweep clockwise around the ring until the donut is complete.";
     scene.motionTags = {"growing", "data visualization"};
   } else {
     const Trend trend = static_cast<Trend>(rng.between(0, 2));
-    const int n = p.chart == Chart::Bars ? rng.between(4, std::clamp(static_cast<int>(aspect * 7), 5, 12))
-                                         : rng.between(6, std::clamp(static_cast<int>(aspect * 9), 7, 14));
+    const int n = p.chart == Chart::Bars
+                      ? rng.between(4, std::clamp(static_cast<int>(aspect * 7), 5, 12))
+                      : rng.between(6, std::clamp(static_cast<int>(aspect * 9), 7, 14));
     for (int i = 0; i < n; ++i) {
       const double u = static_cast<double>(i) / (n - 1);
-      const double base = trend == Trend::Rising ? 0.2 + 0.7 * u : trend == Trend::Falling ? 0.9 - 0.7 * u : rng.range(0.25, 0.9);
+      const double base = trend == Trend::Rising    ? 0.2 + 0.7 * u
+                          : trend == Trend::Falling ? 0.9 - 0.7 * u
+                                                    : rng.range(0.25, 0.9);
       p.values.push_back(std::clamp(base + rng.range(-0.07, 0.07), 0.08, 0.98));
     }
-    const std::string trendWord = trend == Trend::Rising ? "rising" : trend == Trend::Falling ? "falling" : "fluctuating";
+    const std::string trendWord = trend == Trend::Rising    ? "rising"
+                                  : trend == Trend::Falling ? "falling"
+                                                            : "fluctuating";
     if (p.chart == Chart::Bars) {
-      scene.title = capitalized(trendWord + " " + primary.name + " bar chart with " + countOf(n, "bar"));
-      scene.description = "Flat business infographic of a " + trendWord + " bar chart with " + countOf(n, primary.name + " bar") +
-                          " over light gridlines, with grey placeholder label lines, on " + setting + ".";
-      scene.tags = {"business", "chart", "bar chart", "infographic", "data", "statistics", "illustration"};
+      scene.title = capitalized(trendWord + " " + primary.name + " bar chart with " +
+                                countOf(n, "bar") + " " + theme.shortName);
+      scene.description = "Flat business infographic of a " + trendWord + " bar chart with " +
+                          countOf(n, primary.name + " bar") +
+                          " over light gridlines, with grey placeholder label lines, on " +
+                          setting + ".";
+      scene.tags = {"business", "chart",      "bar chart",   "infographic",
+                    "data",     "statistics", "illustration"};
       scene.motionPhrase = "bars growing";
       scene.motionSentence = "The bars grow up from the baseline to their final heights.";
     } else {
-      scene.title = capitalized(trendWord + " " + primary.name + " line chart with " + countOf(n, "data point"));
-      scene.description = "Flat business infographic of a " + trendWord + " line chart connecting " + countOf(n, "data point") +
-                          " in " + primary.name + " with a softly shaded area beneath, light gridlines and grey placeholder "
-                          "label lines, on " + setting + ".";
-      scene.tags = {"business", "chart", "line chart", "trend", "infographic", "data", "analytics", "illustration"};
+      scene.title = capitalized(trendWord + " " + primary.name + " line chart with " +
+                                countOf(n, "data point") + " " + theme.shortName);
+      scene.description =
+          "Flat business infographic of a " + trendWord + " line chart connecting " +
+          countOf(n, "data point") + " in " + primary.name +
+          " with a softly shaded area beneath, light gridlines and grey placeholder "
+          "label lines, on " +
+          setting + ".";
+      scene.tags = {"business",    "chart", "line chart", "trend",
+                    "infographic", "data",  "analytics",  "illustration"};
       scene.motionPhrase = "line drawing itself";
       scene.motionSentence = "The line draws itself from left to right, point by point.";
     }

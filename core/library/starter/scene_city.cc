@@ -40,8 +40,9 @@ struct CityParams {
 };
 
 double windowNoise(std::uint64_t seed, std::size_t building, int row, int col) {
-  const std::uint64_t h = mixBits(seed + building * 1000003ULL + static_cast<std::uint64_t>(row) * 1009ULL +
-                                  static_cast<std::uint64_t>(col));
+  const std::uint64_t h =
+      mixBits(seed + building * 1000003ULL + static_cast<std::uint64_t>(row) * 1009ULL +
+              static_cast<std::uint64_t>(col));
   return static_cast<double>(h >> 11) * 0x1.0p-53;
 }
 
@@ -51,7 +52,8 @@ void paintBuilding(Canvas& c, const Frame& f, const Building& b, Rgb colour, dou
   const double top = b.top * f.h;
   const double mid = (x0 + x1) / 2;
   switch (b.roof) {
-    case Roof::Flat: break;
+    case Roof::Flat:
+      break;
     case Roof::Antenna:
       c.strokeLine({mid, top}, {mid, top - 0.09 * f.s}, std::max(1.0, 0.006 * f.s), colour);
       break;
@@ -59,7 +61,8 @@ void paintBuilding(Canvas& c, const Frame& f, const Building& b, Rgb colour, dou
       c.fillRect(x0 + (x1 - x0) * 0.2, top - 0.05 * f.s, x1 - (x1 - x0) * 0.2, top + 1, colour);
       break;
     case Roof::Spire:
-      c.fillPolygon({{x0 + (x1 - x0) * 0.25, top + 1}, {x1 - (x1 - x0) * 0.25, top + 1},
+      c.fillPolygon({{x0 + (x1 - x0) * 0.25, top + 1},
+                     {x1 - (x1 - x0) * 0.25, top + 1},
                      {mid, top - 0.12 * f.s}},
                     colour);
       break;
@@ -79,7 +82,8 @@ void paintCity(Canvas& c, const CityParams& p, double t) {
 
   const Rgb frontColour = litBy(p.facade, p.sky);
   const bool day = p.sky.time == DayTime::Day || p.sky.time == DayTime::Dawn;
-  const double lit = p.motion == CityMotion::Lights ? p.litFraction * (0.15 + 0.85 * t) : p.litFraction;
+  const double lit =
+      p.motion == CityMotion::Lights ? p.litFraction * (0.15 + 0.85 * t) : p.litFraction;
   const double cell = 0.032 * f.s;
   for (std::size_t i = 0; i < p.front.size(); ++i) {
     const Building& b = p.front[i];
@@ -88,7 +92,8 @@ void paintCity(Canvas& c, const CityParams& p, double t) {
     const double x0 = b.x0 * f.w + cell * 0.5;
     const double x1 = b.x1 * f.w - cell * 0.5;
     const int cols = std::max(1, static_cast<int>((x1 - x0) / cell));
-    const int rows = std::max(1, static_cast<int>((p.ground * f.h - b.top * f.h - cell) / (cell * 1.3)));
+    const int rows =
+        std::max(1, static_cast<int>((p.ground * f.h - b.top * f.h - cell) / (cell * 1.3)));
     const double pitch = (x1 - x0) / cols;
     for (int r = 0; r < rows; ++r) {
       for (int col = 0; col < cols; ++col) {
@@ -111,8 +116,8 @@ void paintCity(Canvas& c, const CityParams& p, double t) {
     for (int i = 0; i < 6; ++i) {
       const double y = p.ground + (1.0 - p.ground) * (i + 0.5) / 6.0;
       const double x = std::fmod(0.37 * i + 0.11, 0.85);
-      c.strokeLine(f.at(x, y), f.at(x + 0.12, y), std::max(1.0, 0.004 * f.s), tone(p.sky.horizon, 0.3),
-                   0.3);
+      c.strokeLine(f.at(x, y), f.at(x + 0.12, y), std::max(1.0, 0.004 * f.s),
+                   tone(p.sky.horizon, 0.3), 0.3);
     }
     return;
   }
@@ -128,7 +133,8 @@ void paintCity(Canvas& c, const CityParams& p, double t) {
   const double carLength = 0.13 * f.s;
   const double carHeight = 0.045 * f.s;
   for (const Car& car : p.cars) {
-    const double shift = p.motion == CityMotion::Cars ? (t - 1.0) * 0.35 * (car.upperLane ? -1 : 1) : 0.0;
+    const double shift =
+        p.motion == CityMotion::Cars ? (t - 1.0) * 0.35 * (car.upperLane ? -1 : 1) : 0.0;
     const double x = (-0.15 + std::fmod(std::fmod(car.x + shift + 0.15, 1.3) + 1.3, 1.3)) * f.w;
     const double laneTop = car.upperLane ? (curb + 0.03 * f.h + laneY) / 2 : (laneY + f.h) / 2;
     const double y = laneTop - carHeight / 2;
@@ -159,7 +165,10 @@ std::vector<Building> makeRow(Rng& rng, int count, double minTop, double maxTop,
     Roof roof = Roof::Flat;
     if (features) {
       const double r = rng.uniform();
-      roof = r < 0.55 ? Roof::Flat : r < 0.72 ? Roof::Antenna : r < 0.88 ? Roof::Stepped : Roof::Spire;
+      roof = r < 0.55   ? Roof::Flat
+             : r < 0.72 ? Roof::Antenna
+             : r < 0.88 ? Roof::Stepped
+                        : Roof::Spire;
     }
     row.push_back({x + rng.range(0.0, 0.01), x1, rng.range(minTop, maxTop), roof});
     x = x1;
@@ -173,27 +182,31 @@ Scene makeCityScene(Rng& rng, double aspect) {
   CityParams p{};
   p.sky = pickSky(rng);
   static const std::vector<Swatch> kFacades = {{"blue glass", rgbHex(0x5E81AC)},
-                                                {"concrete grey", rgbHex(0x8C96A0)},
-                                                {"sandstone", rgbHex(0xB89B72)},
-                                                {"teal", rgbHex(0x3F7F83)},
-                                                {"brick red", rgbHex(0x9A5445)}};
+                                               {"concrete grey", rgbHex(0x8C96A0)},
+                                               {"sandstone", rgbHex(0xB89B72)},
+                                               {"teal", rgbHex(0x3F7F83)},
+                                               {"brick red", rgbHex(0x9A5445)}};
   const Swatch facade = rng.pick(kFacades);
   p.facade = facade.rgb;
   p.river = rng.chance(0.4);
   p.ground = p.river ? rng.range(0.66, 0.72) : rng.range(0.7, 0.76);
-  const int frontCount = std::clamp(static_cast<int>(std::lround(aspect * rng.range(4.5, 7.0))), 3, 16);
+  const int frontCount =
+      std::clamp(static_cast<int>(std::lround(aspect * rng.range(4.5, 7.0))), 3, 16);
   p.back = makeRow(rng, frontCount + 3, 0.18, 0.42, false);
   p.front = makeRow(rng, frontCount, 0.3, p.ground - 0.18, true);
   const bool night = p.sky.time == DayTime::Night;
-  p.litFraction = night ? rng.range(0.55, 0.75) : p.sky.time == DayTime::Dusk ? rng.range(0.25, 0.4) : 0.0;
+  p.litFraction = night                         ? rng.range(0.55, 0.75)
+                  : p.sky.time == DayTime::Dusk ? rng.range(0.25, 0.4)
+                                                : 0.0;
   p.windowSeed = rng.next();
   if (!p.river) {
     const int cars = rng.between(2, 5);
-    static const std::vector<Rgb> kCarColours = {rgbHex(0xD64541), rgbHex(0xF2C14E), rgbHex(0x2E86AB),
-                                                  rgbHex(0xEEEEEE), rgbHex(0x3BB273)};
+    static const std::vector<Rgb> kCarColours = {
+        rgbHex(0xD64541), rgbHex(0xF2C14E), rgbHex(0x2E86AB), rgbHex(0xEEEEEE), rgbHex(0x3BB273)};
     const bool firstUpper = rng.chance(0.5);
     for (int i = 0; i < cars; ++i) {
-      p.cars.push_back({(i + rng.range(0.05, 0.4)) / cars, (i % 2 == 1) != firstUpper, rng.pick(kCarColours)});
+      p.cars.push_back(
+          {(i + rng.range(0.05, 0.4)) / cars, (i % 2 == 1) != firstUpper, rng.pick(kCarColours)});
     }
   }
   const int cloudCount = night ? 0 : rng.between(0, 3);
@@ -236,18 +249,20 @@ Scene makeCityScene(Rng& rng, double aspect) {
   const int carCount = static_cast<int>(p.cars.size());
 
   Scene scene;
-  scene.title = capitalized(facade.name + " city skyline " + p.sky.when +
-                            (p.river ? " reflected in a river" : " above a street with " + countOf(carCount, "car")));
-  scene.description = "Flat illustration of a city skyline of " + countOf(frontCount, facade.name + " building") +
-                      (roofs.empty() ? "" : " (" + joinList(roofs) + ")") +
-                      " in front of a paler row of distant towers, " + windows + ", " + sky + ". " +
-                      (p.river ? "A calm river along the bottom mirrors the skyline."
-                               : "Along the bottom, " + countOf(carCount, "car") + " drive on a two-lane street" +
-                                     (p.sky.time == DayTime::Day || p.sky.time == DayTime::Dawn
-                                          ? "."
-                                          : " with glowing headlights."));
-  scene.tags = {"city", "skyline", "buildings", "urban", p.sky.word, facade.name, "illustration",
-                p.river ? "river" : "street"};
+  scene.title = capitalized(
+      facade.name + " skyline of " + countOf(frontCount, "tower") + " " + p.sky.when +
+      (p.river ? " reflected in a river" : " above a street with " + countOf(carCount, "car")));
+  scene.description =
+      "Flat illustration of a city skyline of " + countOf(frontCount, facade.name + " building") +
+      (roofs.empty() ? "" : " (" + joinList(roofs) + ")") +
+      " in front of a paler row of distant towers, " + windows + ", " + sky + ". " +
+      (p.river ? "A calm river along the bottom mirrors the skyline."
+               : "Along the bottom, " + countOf(carCount, "car") + " drive on a two-lane street" +
+                     (p.sky.time == DayTime::Day || p.sky.time == DayTime::Dawn
+                          ? "."
+                          : " with glowing headlights."));
+  scene.tags = {"city",     "skyline",   "buildings",    "urban",
+                p.sky.word, facade.name, "illustration", p.river ? "river" : "street"};
   if (night) scene.tags.push_back("city lights");
   if (!p.river) scene.tags.push_back("cars");
   switch (p.motion) {

@@ -14,7 +14,7 @@ constexpr double kPi = std::numbers::pi;
 
 enum class Display { Rail, Handbags };
 enum class Garment { TShirt, Dress, Skirt };
-enum class Pattern { Solid, Stripes, Dots, Checks };
+enum class Pattern { Solid, Stripes, Dots, Checks, Quilted };
 
 // A garment on the rail or a handbag on a stand (handbags ignore `garment` and `sway`).
 struct Piece {
@@ -29,18 +29,18 @@ struct FashionParams {
   Rgb wall;
   Rgb floor;
   std::vector<Piece> pieces;
-  bool quilted;
 };
 
 // Garment outlines in units of the garment width, hook at (0, 0), y pointing down.
 std::vector<Point> outline(Garment garment) {
   switch (garment) {
     case Garment::TShirt:
-      return {{-0.15, 0.0}, {-0.45, 0.08}, {-0.64, 0.34}, {-0.47, 0.44}, {-0.38, 0.32}, {-0.38, 1.0},
-              {0.38, 1.0},  {0.38, 0.32},  {0.47, 0.44},  {0.64, 0.34},  {0.45, 0.08},  {0.15, 0.0}, {0.0, 0.1}};
+      return {{-0.15, 0.0}, {-0.45, 0.08}, {-0.64, 0.34}, {-0.47, 0.44}, {-0.38, 0.32},
+              {-0.38, 1.0}, {0.38, 1.0},   {0.38, 0.32},  {0.47, 0.44},  {0.64, 0.34},
+              {0.45, 0.08}, {0.15, 0.0},   {0.0, 0.1}};
     case Garment::Dress:
-      return {{-0.13, 0.0}, {-0.3, 0.05}, {-0.27, 0.42}, {-0.58, 1.35}, {0.58, 1.35}, {0.27, 0.42},
-              {0.3, 0.05},  {0.13, 0.0},  {0.0, 0.15}};
+      return {{-0.13, 0.0}, {-0.3, 0.05}, {-0.27, 0.42}, {-0.58, 1.35}, {0.58, 1.35},
+              {0.27, 0.42}, {0.3, 0.05},  {0.13, 0.0},   {0.0, 0.15}};
     case Garment::Skirt:
       return {{-0.3, 0.1}, {0.3, 0.1}, {0.52, 0.95}, {-0.52, 0.95}};
   }
@@ -50,14 +50,17 @@ std::vector<Point> outline(Garment garment) {
 Paint patternPaint(Pattern pattern, Rgb colour, double unit) {
   const Rgb light = tone(colour, 0.75);
   switch (pattern) {
-    case Pattern::Solid: break;
+    case Pattern::Solid:
+      break;
     case Pattern::Stripes:
-      return Paint([=](double, double y) { return std::fmod(y, unit * 2) < unit ? colour : light; });
+      return Paint(
+          [=](double, double y) { return std::fmod(y, unit * 2) < unit ? colour : light; });
     case Pattern::Dots:
       return Paint([=](double x, double y) {
         const double cx = std::fmod(x, unit * 2) - unit;
-        const double cy = std::fmod(y + (static_cast<int>(x / (unit * 2)) % 2) * unit, unit * 2) - unit;
-        const double cover = std::clamp(unit * 0.45 - std::hypot(cx, cy) + 0.5, 0.0, 1.0);
+        const double cy =
+            std::fmod(y + (static_cast<int>(x / (unit * 2)) % 2) * unit, unit * 2) - unit;
+        const double cover = std::clamp(unit * 0.45 - std::sqrt(cx * cx + cy * cy) + 0.5, 0.0, 1.0);
         return mix(colour, rgbHex(0xFFFFFF), cover);
       });
     case Pattern::Checks:
@@ -65,6 +68,13 @@ Paint patternPaint(Pattern pattern, Rgb colour, double unit) {
         const bool a = static_cast<int>(x / unit) % 2 == 0;
         const bool b = static_cast<int>(y / unit) % 2 == 0;
         return a && b ? shade(colour, 0.75) : (a || b) ? colour : light;
+      });
+    case Pattern::Quilted:
+      return Paint([=](double x, double y) {
+        const double u = std::abs(std::fmod(x + y, unit * 2) - unit);
+        const double v = std::abs(std::fmod(x - y + 1e4 * unit, unit * 2) - unit);
+        const double seam = std::clamp(1.5 - std::min(u, v), 0.0, 1.0);
+        return mix(colour, shade(colour, 0.7), seam);
       });
   }
   return colour;
@@ -86,25 +96,18 @@ void paintFashion(Canvas& c, const FashionParams& p, double t) {
       const double w = std::min(0.5 * f.s, 0.7 * f.w / static_cast<double>(n));
       const double top = floorY - 0.12 * f.h - w * 0.75;
       const double base = floorY - 0.12 * f.h;
-      c.fillRoundedRect(cx - w * 0.65, base, cx + w * 0.65, floorY + 0.03 * f.h, w * 0.05, rgbHex(0xF7F7F7));
+      c.fillRoundedRect(cx - w * 0.65, base, cx + w * 0.65, floorY + 0.03 * f.h, w * 0.05,
+                        rgbHex(0xF7F7F7));
       c.fillEllipse({cx, floorY + 0.035 * f.h}, w * 0.7, w * 0.05, 0, rgbHex(0x000000), 0.15);
       c.fillRing({cx, top}, w * 0.26, w * 0.32, shade(bag.colour, 0.7));
-      const std::vector<Point> body = {{cx - w * 0.42, top}, {cx + w * 0.42, top}, {cx + w * 0.5, base}, {cx - w * 0.5, base}};
+      const std::vector<Point> body = {
+          {cx - w * 0.42, top}, {cx + w * 0.42, top}, {cx + w * 0.5, base}, {cx - w * 0.5, base}};
       c.fillPolygon(body, patternPaint(bag.pattern, bag.colour, w * 0.08));
-      if (p.quilted) {
-        for (int k = -4; k <= 4; ++k) {
-          const double off = k * w * 0.16;
-          c.strokeLine({cx + off - w * 0.35, top + w * 0.05}, {cx + off + w * 0.35, base - w * 0.05}, 1.2,
-                       shade(bag.colour, 0.75), 0.5);
-          c.strokeLine({cx + off + w * 0.35, top + w * 0.05}, {cx + off - w * 0.35, base - w * 0.05}, 1.2,
-                       shade(bag.colour, 0.75), 0.5);
-        }
-        c.fillPolygon({{cx - w * 0.52, base - 1}, {cx + w * 0.52, base - 1}, {cx + w * 0.52, base + 0.03 * f.h},
-                       {cx - w * 0.52, base + 0.03 * f.h}},
-                      rgbHex(0xF7F7F7));
-      }
-      c.fillPolygon({{cx - w * 0.43, top - 1}, {cx + w * 0.43, top - 1}, {cx + w * 0.44, top + w * 0.28},
-                     {cx, top + w * 0.36}, {cx - w * 0.44, top + w * 0.28}},
+      c.fillPolygon({{cx - w * 0.43, top - 1},
+                     {cx + w * 0.43, top - 1},
+                     {cx + w * 0.44, top + w * 0.28},
+                     {cx, top + w * 0.36},
+                     {cx - w * 0.44, top + w * 0.28}},
                     shade(bag.colour, 0.82));
       c.fillCircle({cx, top + w * 0.33}, w * 0.04, rgbHex(0xE0B84C));
     }
@@ -136,9 +139,11 @@ void paintFashion(Canvas& c, const FashionParams& p, double t) {
       c.strokePolyline({at(-0.34, 0.02), at(0.34, 0.02)}, std::max(2.0, width * 0.04), wood);
       c.strokeLine(at(-0.22, 0.02), at(-0.22, 0.11), std::max(1.5, width * 0.015), chrome);
       c.strokeLine(at(0.22, 0.02), at(0.22, 0.11), std::max(1.5, width * 0.015), chrome);
-      c.fillPolygon({at(-0.3, 0.1), at(0.3, 0.1), at(0.31, 0.17), at(-0.31, 0.17)}, shade(piece.colour, 0.8));
+      c.fillPolygon({at(-0.3, 0.1), at(0.3, 0.1), at(0.31, 0.17), at(-0.31, 0.17)},
+                    shade(piece.colour, 0.8));
     } else {
-      c.strokePolyline({at(-0.42, 0.07), at(0.0, 0.0), at(0.42, 0.07)}, std::max(2.0, width * 0.035), wood);
+      c.strokePolyline({at(-0.42, 0.07), at(0.0, 0.0), at(0.42, 0.07)},
+                       std::max(2.0, width * 0.035), wood);
     }
   }
 }
@@ -148,15 +153,17 @@ void paintFashion(Canvas& c, const FashionParams& p, double t) {
 Scene makeFashionScene(Rng& rng, double aspect) {
   FashionParams p{};
   p.display = rng.chance(0.65) ? Display::Rail : Display::Handbags;
-  static const std::vector<Swatch> kWalls = {{"blush pink", rgbHex(0xF4D6D6)}, {"mint", rgbHex(0xCFEBDF)},
-                                              {"lavender", rgbHex(0xDCD3F0)}, {"sand", rgbHex(0xECDDC4)},
-                                              {"sky blue", rgbHex(0xD3E6F5)}, {"dove grey", rgbHex(0xDADBDD)}};
-  static const std::vector<Swatch> kColours = {{"red", rgbHex(0xD64541)}, {"navy", rgbHex(0x243B6B)},
-                                                {"mustard", rgbHex(0xD9A441)}, {"emerald", rgbHex(0x1F8A5B)},
-                                                {"black", rgbHex(0x222222)}, {"coral", rgbHex(0xF27C66)},
-                                                {"burgundy", rgbHex(0x7B2236)}, {"camel", rgbHex(0xC19A6B)},
-                                                {"cobalt blue", rgbHex(0x2E5BD8)}, {"olive", rgbHex(0x6B7A2E)}};
-  static const char* kPatternWords[] = {"", " striped", " polka-dot", " checked"};
+  static const std::vector<Swatch> kWalls = {
+      {"blush pink", rgbHex(0xF4D6D6)}, {"mint", rgbHex(0xCFEBDF)},
+      {"lavender", rgbHex(0xDCD3F0)},   {"sand", rgbHex(0xECDDC4)},
+      {"sky blue", rgbHex(0xD3E6F5)},   {"dove grey", rgbHex(0xDADBDD)}};
+  static const std::vector<Swatch> kColours = {
+      {"red", rgbHex(0xD64541)},         {"navy", rgbHex(0x243B6B)},
+      {"mustard", rgbHex(0xD9A441)},     {"emerald", rgbHex(0x1F8A5B)},
+      {"black", rgbHex(0x222222)},       {"coral", rgbHex(0xF27C66)},
+      {"burgundy", rgbHex(0x7B2236)},    {"camel", rgbHex(0xC19A6B)},
+      {"cobalt blue", rgbHex(0x2E5BD8)}, {"olive", rgbHex(0x6B7A2E)}};
+  static const char* kPatternWords[] = {"", " striped", " polka-dot", " checked", " quilted"};
   const Swatch wall = rng.pick(kWalls);
   p.wall = wall.rgb;
   p.floor = tone(wall.rgb, -0.12);
@@ -170,9 +177,11 @@ Scene makeFashionScene(Rng& rng, double aspect) {
       const Garment g = static_cast<Garment>(rng.between(0, 2));
       const Pattern pattern = static_cast<Pattern>(rng.between(0, 3));
       const Swatch colour = rng.pick(kColours);
-      p.pieces.push_back({g, pattern, colour.rgb, rng.range(0.05, 0.12) * (rng.chance(0.5) ? 1 : -1)});
+      p.pieces.push_back(
+          {g, pattern, colour.rgb, rng.range(0.05, 0.12) * (rng.chance(0.5) ? 1 : -1)});
       const char* noun = g == Garment::TShirt ? "T-shirt" : g == Garment::Dress ? "dress" : "skirt";
-      items.push_back(withArticle(colour.name + kPatternWords[static_cast<int>(pattern)] + " " + noun));
+      items.push_back(
+          withArticle(colour.name + kPatternWords[static_cast<int>(pattern)] + " " + noun));
       dresses += g == Garment::Dress;
       shirts += g == Garment::TShirt;
       skirts += g == Garment::Skirt;
@@ -181,10 +190,13 @@ Scene makeFashionScene(Rng& rng, double aspect) {
     if (dresses > 0) counts.push_back(countOf(dresses, "dress", "dresses"));
     if (shirts > 0) counts.push_back(countOf(shirts, "T-shirt"));
     if (skirts > 0) counts.push_back(countOf(skirts, "skirt"));
-    scene.title = capitalized("clothing rail with " + joinList(counts) + " against " + withArticle(wall.name) + " wall");
-    scene.description = "Flat fashion illustration of a chrome clothing rail holding " + joinList(items) +
-                        " on wooden hangers against " + withArticle(wall.name) + " wall.";
-    scene.tags = {"fashion", "clothing", "apparel", "boutique", "clothing rail", "style", wall.name, "illustration"};
+    scene.title = capitalized("clothing rail with " + joinList(counts) + " against " +
+                              withArticle(wall.name) + " wall");
+    scene.description = "Flat fashion illustration of a chrome clothing rail holding " +
+                        joinList(items) + " on wooden hangers against " + withArticle(wall.name) +
+                        " wall.";
+    scene.tags = {"fashion",       "clothing", "apparel", "boutique",
+                  "clothing rail", "style",    wall.name, "illustration"};
     if (dresses > 0) scene.tags.push_back("dress");
     if (shirts > 0) scene.tags.push_back("t-shirt");
     if (skirts > 0) scene.tags.push_back("skirt");
@@ -193,22 +205,27 @@ Scene makeFashionScene(Rng& rng, double aspect) {
     scene.motionTags = {"swaying"};
   } else {
     const int n = aspect >= 1.2 ? rng.between(1, 2) : 1;
-    p.quilted = rng.chance(0.4);
+    const bool quilted = rng.chance(0.4);
+    std::vector<std::string> colours;
     for (int i = 0; i < n; ++i) {
       const Swatch colour = rng.pick(kColours);
-      const Pattern pattern = p.quilted ? Pattern::Solid : static_cast<Pattern>(rng.between(0, 3));
+      const Pattern pattern = quilted ? Pattern::Quilted : static_cast<Pattern>(rng.between(0, 3));
       p.pieces.push_back({Garment::TShirt, pattern, colour.rgb, 0});
-      items.push_back(withArticle(colour.name + kPatternWords[static_cast<int>(pattern)] +
-                                  (p.quilted ? " quilted" : "") + " handbag"));
+      if (std::find(colours.begin(), colours.end(), colour.name) == colours.end())
+        colours.push_back(colour.name);
+      items.push_back(
+          withArticle(colour.name + kPatternWords[static_cast<int>(pattern)] + " handbag"));
     }
-    scene.title = capitalized(n == 1 ? items[0].substr(items[0].find(' ') + 1) + " on a white display stand"
-                                     : "two handbags on white display stands");
+    scene.title =
+        capitalized(n == 1 ? items[0].substr(items[0].find(' ') + 1) + " on a white display stand"
+                           : joinList(colours) + " handbags on white display stands");
     scene.description = "Flat fashion product illustration of " + joinList(items) +
                         " with a top handle, front flap and gold clasp, displayed on " +
-                        (n == 1 ? "a white stand" : "white stands") + " against " + withArticle(wall.name) +
-                        " wall under a soft spotlight.";
-    scene.tags = {"fashion", "handbag", "accessories", "bag", "product", "style", wall.name, "illustration"};
-    if (p.quilted) scene.tags.push_back("quilted");
+                        (n == 1 ? "a white stand" : "white stands") + " against " +
+                        withArticle(wall.name) + " wall under a soft spotlight.";
+    scene.tags = {"fashion", "handbag", "accessories", "bag",
+                  "product", "style",   wall.name,     "illustration"};
+    if (quilted) scene.tags.push_back("quilted");
     scene.motionPhrase = "spotlight sweeping";
     scene.motionSentence = "A soft spotlight sweeps from side to side across the display.";
     scene.motionTags = {"spotlight"};

@@ -69,21 +69,24 @@ Point roundedRectPoint(double x0, double y0, double x1, double y1, double r, dou
 
 void paintDumbbell(Canvas& c, Point centre, double length, Rgb plate) {
   const Rgb chrome = rgbHex(0xC7CCD1);
-  c.fillEllipse({centre.x, centre.y + length * 0.26}, length * 0.5, length * 0.04, 0, rgbHex(0x000000), 0.25);
-  c.strokeLine({centre.x - length * 0.46, centre.y}, {centre.x + length * 0.46, centre.y}, length * 0.06, chrome);
+  c.fillEllipse({centre.x, centre.y + length * 0.26}, length * 0.5, length * 0.04, 0,
+                rgbHex(0x000000), 0.25);
+  c.strokeLine({centre.x - length * 0.46, centre.y}, {centre.x + length * 0.46, centre.y},
+               length * 0.06, chrome);
   for (const double side : {-1.0, 1.0}) {
     const double inner = centre.x + side * length * 0.27;
     const double outer = centre.x + side * length * 0.36;
-    c.fillRoundedRect(inner - length * 0.045, centre.y - length * 0.25, inner + length * 0.045, centre.y + length * 0.25,
-                      length * 0.02, plate);
-    c.fillRoundedRect(outer - length * 0.04, centre.y - length * 0.19, outer + length * 0.04, centre.y + length * 0.19,
-                      length * 0.02, shade(plate, 0.85));
+    c.fillRoundedRect(inner - length * 0.045, centre.y - length * 0.25, inner + length * 0.045,
+                      centre.y + length * 0.25, length * 0.02, plate);
+    c.fillRoundedRect(outer - length * 0.04, centre.y - length * 0.19, outer + length * 0.04,
+                      centre.y + length * 0.19, length * 0.02, shade(plate, 0.85));
     const double collar = centre.x + side * length * 0.21;
-    c.fillRect(collar - length * 0.015, centre.y - length * 0.05, collar + length * 0.015, centre.y + length * 0.05,
-               shade(chrome, 0.8));
+    c.fillRect(collar - length * 0.015, centre.y - length * 0.05, collar + length * 0.015,
+               centre.y + length * 0.05, shade(chrome, 0.8));
   }
-  c.strokeLine({centre.x - length * 0.15, centre.y - length * 0.012}, {centre.x + length * 0.15, centre.y - length * 0.012},
-               length * 0.012, rgbHex(0xFFFFFF), 0.6);
+  c.strokeLine({centre.x - length * 0.15, centre.y - length * 0.012},
+               {centre.x + length * 0.15, centre.y - length * 0.012}, length * 0.012,
+               rgbHex(0xFFFFFF), 0.6);
 }
 
 void paintKettlebell(Canvas& c, Point base, double size, Rgb colour, double angle) {
@@ -92,8 +95,8 @@ void paintKettlebell(Canvas& c, Point base, double size, Rgb colour, double angl
   c.fillEllipse({base.x, base.y}, size * 0.9, size * 0.1, 0, rgbHex(0x000000), 0.25);
   c.fillRing(handle, size * 0.4, size * 0.62, shade(colour, 0.8));
   c.fillCircle(body, size, colour);
-  c.fillEllipse(rotateAround({body.x - size * 0.4, body.y - size * 0.35}, body, angle), size * 0.22, size * 0.12, -0.8 + angle,
-                rgbHex(0xFFFFFF), 0.3);
+  c.fillEllipse(rotateAround({body.x - size * 0.4, body.y - size * 0.35}, body, angle), size * 0.22,
+                size * 0.12, -0.8 + angle, rgbHex(0xFFFFFF), 0.3);
 }
 
 void paintFitness(Canvas& c, const FitnessParams& p, double t) {
@@ -127,7 +130,8 @@ void paintFitness(Canvas& c, const FitnessParams& p, double t) {
     for (const Runner& runner : p.runners) {
       const double inset = m + (runner.lane + 0.5) * lane;
       const double u = runner.start + p.lap * (t - 1.0);
-      const Point at = roundedRectPoint(inset, inset, f.w - inset, f.h - inset, r0 - (runner.lane + 0.5) * lane, u);
+      const Point at = roundedRectPoint(inset, inset, f.w - inset, f.h - inset,
+                                        r0 - (runner.lane + 0.5) * lane, u);
       c.fillCircle(at, lane * 0.44, rgbHex(0xFFFFFF));
       c.fillCircle(at, lane * 0.34, runner.colour);
     }
@@ -139,8 +143,8 @@ void paintFitness(Canvas& c, const FitnessParams& p, double t) {
   c.fillRect(0, fy * 0.55, f.w, fy * 0.55 + 0.02 * f.s, tone(p.wall, -0.15));
   c.fillRect(0, fy, f.w, f.h, p.floor);
   for (int i = 1; i < 4; ++i) {
-    c.strokeLine({0, fy + (f.h - fy) * i / 4}, {f.w, fy + (f.h - fy) * i / 4}, std::max(1.0, 0.003 * f.s),
-                 tone(p.floor, -0.25), 0.6);
+    c.strokeLine({0, fy + (f.h - fy) * i / 4}, {f.w, fy + (f.h - fy) * i / 4},
+                 std::max(1.0, 0.003 * f.s), tone(p.floor, -0.25), 0.6);
   }
   for (std::size_t i = 0; i < p.weights.size(); ++i) {
     const Weight& w = p.weights[i];
@@ -150,7 +154,8 @@ void paintFitness(Canvas& c, const FitnessParams& p, double t) {
       paintDumbbell(c, {w.x * f.w, fy + (f.h - fy) * 0.45 - size * 0.25 - lift}, size, w.colour);
     } else {
       const double rock = 0.15 * std::sin(4 * kPi * t) * std::sin(kPi * t);
-      paintKettlebell(c, {w.x * f.w, fy + (f.h - fy) * 0.5}, size, w.colour, i % 2 == 0 ? rock : -rock);
+      paintKettlebell(c, {w.x * f.w, fy + (f.h - fy) * 0.5}, size, w.colour,
+                      i % 2 == 0 ? rock : -rock);
     }
   }
 }
@@ -160,36 +165,48 @@ void paintFitness(Canvas& c, const FitnessParams& p, double t) {
 Scene makeFitnessScene(Rng& rng, double aspect) {
   FitnessParams p{};
   p.gear = static_cast<Gear>(rng.between(0, 2));
-  static const std::vector<Swatch> kWalls = {{"light grey", rgbHex(0xD5D9DE)}, {"teal", rgbHex(0x4FA3A5)},
-                                              {"charcoal", rgbHex(0x3B3F46)}, {"warm beige", rgbHex(0xE3D3B8)}};
-  static const std::vector<Swatch> kFloors = {{"black rubber", rgbHex(0x2A2C30)}, {"light wooden", rgbHex(0xC89B6A)}};
-  static const std::vector<Swatch> kColours = {{"black", rgbHex(0x23262B)}, {"red", rgbHex(0xD63A3A)},
-                                                {"blue", rgbHex(0x2F6FD6)}, {"yellow", rgbHex(0xF2C230)},
-                                                {"pink", rgbHex(0xEC6FA8)}, {"teal", rgbHex(0x1FA39A)},
-                                                {"purple", rgbHex(0x7C4DCC)}};
+  static const std::vector<Swatch> kWalls = {{"light grey", rgbHex(0xD5D9DE)},
+                                             {"teal", rgbHex(0x4FA3A5)},
+                                             {"charcoal", rgbHex(0x3B3F46)},
+                                             {"warm beige", rgbHex(0xE3D3B8)}};
+  static const std::vector<Swatch> kFloors = {{"black rubber", rgbHex(0x2A2C30)},
+                                              {"light wooden", rgbHex(0xC89B6A)}};
+  static const std::vector<Swatch> kColours = {
+      {"black", rgbHex(0x23262B)},  {"red", rgbHex(0xD63A3A)},  {"blue", rgbHex(0x2F6FD6)},
+      {"yellow", rgbHex(0xF2C230)}, {"pink", rgbHex(0xEC6FA8)}, {"teal", rgbHex(0x1FA39A)},
+      {"purple", rgbHex(0x7C4DCC)}};
   const Swatch wall = rng.pick(kWalls);
   const Swatch floor = rng.pick(kFloors);
   p.wall = wall.rgb;
   p.floor = floor.rgb;
   p.floorY = rng.range(0.6, 0.7);
 
+  // Weights never take the floor's own black, so they stay visible.
+  const auto pickWeightColour = [&] {
+    const Swatch colour = rng.pick(kColours);
+    return colour.name == "black" && floor.name == "black rubber" ? kColours[1] : colour;
+  };
+
   Scene scene;
-  const std::string room = "on " + withArticle(floor.name) + " gym floor against " + withArticle(wall.name) + " wall";
+  const std::string room =
+      "on " + withArticle(floor.name) + " gym floor against " + withArticle(wall.name) + " wall";
   switch (p.gear) {
     case Gear::Dumbbells: {
       const int maxCount = std::clamp(static_cast<int>(aspect * 2.5), 1, 4);
       const int count = rng.between(1, maxCount);
       const double size = std::min(0.7, 0.9 * aspect / count) * rng.range(0.85, 1.0);
-      const Swatch colour = rng.pick(kColours);
+      const Swatch colour = pickWeightColour();
       for (int i = 0; i < count; ++i) p.weights.push_back({(i + 0.5) / count, size, colour.rgb});
       p.lifted = rng.index(p.weights.size());
       scene.title = capitalized(countOf(count, colour.name + " dumbbell") + " " + room);
-      scene.description = "Flat illustration of " + countOf(count, "dumbbell") + " with " + colour.name +
-                          " weight plates and chrome handles resting " + room + ".";
-      scene.tags = {"fitness", "dumbbells", "gym", "weights", "strength training", "workout", colour.name, "illustration"};
+      scene.description = "Flat illustration of " + countOf(count, "dumbbell") + " with " +
+                          colour.name + " weight plates and chrome handles resting " + room + ".";
+      scene.tags = {"fitness",           "dumbbells", "gym",       "weights",
+                    "strength training", "workout",   colour.name, "illustration"};
       scene.motionPhrase = "dumbbell lifted";
-      scene.motionSentence = count > 1 ? "One of the dumbbells rises off the floor and is set back down."
-                                       : "The dumbbell rises off the floor and is set back down.";
+      scene.motionSentence = count > 1
+                                 ? "One of the dumbbells rises off the floor and is set back down."
+                                 : "The dumbbell rises off the floor and is set back down.";
       scene.motionTags = {"lifting"};
       break;
     }
@@ -198,25 +215,31 @@ Scene makeFitnessScene(Rng& rng, double aspect) {
       const int count = rng.between(1, maxCount);
       std::vector<std::string> names;
       for (int i = 0; i < count; ++i) {
-        const Swatch colour = rng.pick(kColours);
-        const double size = std::min(0.16, 0.38 * aspect / count) * rng.range(0.75, 1.0);
+        const Swatch colour = pickWeightColour();
+        const double size = std::min(0.2, 0.38 * aspect / count) * rng.range(0.8, 1.0);
         p.weights.push_back({(i + 0.5) / count, size, colour.rgb});
-        if (std::find(names.begin(), names.end(), colour.name) == names.end()) names.push_back(colour.name);
+        if (std::find(names.begin(), names.end(), colour.name) == names.end())
+          names.push_back(colour.name);
       }
       scene.title = capitalized(count == 1 ? withArticle(names[0]) + " kettlebell " + room
-                                           : "row of " + numberWord(count) + " " + joinList(names) + " kettlebells");
-      scene.description = "Flat illustration of " + countOf(count, "kettlebell") + " in " + joinList(names) +
-                          (count > 1 ? ", in different sizes," : "") + " standing " + room + ".";
-      scene.tags = {"fitness", "kettlebell", "gym", "weights", "strength training", "workout", "illustration"};
+                                           : "row of " + numberWord(count) + " " + joinList(names) +
+                                                 " kettlebells");
+      scene.description = "Flat illustration of " + countOf(count, "kettlebell") + " in " +
+                          joinList(names) + (count > 1 ? ", in different sizes," : "") +
+                          " standing " + room + ".";
+      scene.tags = {"fitness",           "kettlebell", "gym",         "weights",
+                    "strength training", "workout",    "illustration"};
       scene.motionPhrase = "kettlebells rocking";
-      scene.motionSentence = count > 1 ? "The kettlebells rock gently from side to side and settle."
-                                       : "The kettlebell rocks gently from side to side and settles.";
+      scene.motionSentence = count > 1
+                                 ? "The kettlebells rock gently from side to side and settle."
+                                 : "The kettlebell rocks gently from side to side and settles.";
       scene.motionTags = {"rocking"};
       break;
     }
     case Gear::Track: {
-      static const std::vector<Swatch> kTracks = {{"terracotta", rgbHex(0xC0573E)}, {"blue", rgbHex(0x2F5DA8)},
-                                                   {"dark red", rgbHex(0x8E2C2C)}};
+      static const std::vector<Swatch> kTracks = {{"terracotta", rgbHex(0xC0573E)},
+                                                  {"blue", rgbHex(0x2F5DA8)},
+                                                  {"dark red", rgbHex(0x8E2C2C)}};
       const Swatch track = rng.pick(kTracks);
       p.track = track.rgb;
       p.lanes = rng.between(4, 8);
@@ -225,16 +248,20 @@ Scene makeFitnessScene(Rng& rng, double aspect) {
       for (int i = 0; i < p.lanes; ++i) lanes.push_back(i);
       for (int i = 0; i < runners; ++i) {
         const std::size_t k = rng.index(lanes.size());
-        p.runners.push_back({lanes[k], rng.range(0.0, 1.0), kColours[static_cast<std::size_t>(i) % kColours.size()].rgb});
+        p.runners.push_back({lanes[k], rng.range(0.0, 1.0),
+                             kColours[static_cast<std::size_t>(i) % kColours.size()].rgb});
         lanes.erase(lanes.begin() + static_cast<std::ptrdiff_t>(k));
       }
       p.lap = rng.range(0.25, 0.45);
-      scene.title = capitalized(track.name + " running track with " + countOf(p.lanes, "lane") + " seen from above");
-      scene.description = "Top-down flat illustration of a rounded " + track.name + " running track with " +
-                          countOf(p.lanes, "lane") + " divided by white lines around a green infield with a centre "
-                          "line and circle, and " + countOf(runners, "coloured runner marker") +
-                          " in separate lanes.";
-      scene.tags = {"fitness", "running", "running track", "athletics", "stadium", "sport", "top-down", "illustration"};
+      scene.title = capitalized(track.name + " running track with " + countOf(p.lanes, "lane") +
+                                " and " + countOf(runners, "runner") + " seen from above");
+      scene.description = "Top-down flat illustration of a rounded " + track.name +
+                          " running track with " + countOf(p.lanes, "lane") +
+                          " divided by white lines around a green infield with a centre "
+                          "line and circle, and " +
+                          countOf(runners, "coloured runner marker") + " in separate lanes.";
+      scene.tags = {"fitness", "running", "running track", "athletics",
+                    "stadium", "sport",   "top-down",      "illustration"};
       scene.motionPhrase = "runners racing";
       scene.motionSentence = "The runner markers race clockwise around their lanes.";
       scene.motionTags = {"racing", "running"};

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <numbers>
 
+#include "text.h"
+
 namespace aigate::starter {
 
 namespace {
@@ -38,12 +40,10 @@ std::vector<Point> crescent(Point centre, double r, Point offset) {
   const Point p2{mid.x - n.x * h, mid.y - n.y * h};
   const Point shadow{centre.x + offset.x, centre.y + offset.y};
   const double away = std::atan2(-u.y, -u.x);
-  std::vector<Point> outline =
-      arc(centre, r, std::atan2(p1.y - centre.y, p1.x - centre.x),
-          std::atan2(p2.y - centre.y, p2.x - centre.x), away, 40);
-  const std::vector<Point> inner =
-      arc(shadow, r, std::atan2(p2.y - shadow.y, p2.x - shadow.x),
-          std::atan2(p1.y - shadow.y, p1.x - shadow.x), away, 40);
+  std::vector<Point> outline = arc(centre, r, std::atan2(p1.y - centre.y, p1.x - centre.x),
+                                   std::atan2(p2.y - centre.y, p2.x - centre.x), away, 40);
+  const std::vector<Point> inner = arc(shadow, r, std::atan2(p2.y - shadow.y, p2.x - shadow.x),
+                                       std::atan2(p1.y - shadow.y, p1.x - shadow.x), away, 40);
   outline.insert(outline.end(), inner.begin(), inner.end());
   return outline;
 }
@@ -51,8 +51,16 @@ std::vector<Point> crescent(Point centre, double r, Point offset) {
 Sky makeSky(DayTime time, const char* word, const char* when, const char* skyPhrase,
             const char* lightPhrase, std::uint32_t top, std::uint32_t horizon, std::uint32_t light,
             std::uint32_t cloud, bool crescentMoon = false) {
-  return {time,           word,         when, skyPhrase, lightPhrase, rgbHex(top), rgbHex(horizon),
-          rgbHex(light), rgbHex(cloud), crescentMoon};
+  return {time,
+          word,
+          when,
+          skyPhrase,
+          lightPhrase,
+          rgbHex(top),
+          rgbHex(horizon),
+          rgbHex(light),
+          rgbHex(cloud),
+          crescentMoon};
 }
 
 const std::vector<Sky>& skies() {
@@ -67,8 +75,8 @@ const std::vector<Sky>& skies() {
               0x69AEE8, 0xE8F5FF, 0xFFF6D0, 0xFFFFFF),
       makeSky(DayTime::Dusk, "dusk", "at dusk", "violet dusk sky", "a low orange sun", 0x3B2A6B,
               0xF28C5B, 0xFF8A3D, 0xE9A2A0),
-      makeSky(DayTime::Dusk, "sunset", "at sunset", "crimson sunset sky", "a low red sun",
-              0x4A1C4F, 0xFF6B5B, 0xFF4B2B, 0xF59A8C),
+      makeSky(DayTime::Dusk, "sunset", "at sunset", "crimson sunset sky", "a low red sun", 0x4A1C4F,
+              0xFF6B5B, 0xFF4B2B, 0xF59A8C),
       makeSky(DayTime::Dusk, "golden hour", "at golden hour", "golden-hour sky",
               "a large golden sun", 0xE98A4E, 0xFFE2A6, 0xFFD166, 0xFFF0D9),
       makeSky(DayTime::Night, "night", "at night", "deep navy night sky", "a full moon", 0x060A1E,
@@ -88,6 +96,8 @@ Frame frameOf(const Canvas& canvas) {
 }
 
 Sky pickSky(Rng& rng) { return rng.pick(skies()); }
+
+std::string underSky(const Sky& sky) { return "under " + withArticle(sky.skyPhrase); }
 
 Sky pickSky(Rng& rng, DayTime time) {
   std::vector<Sky> matching;
@@ -136,8 +146,8 @@ void paintClouds(Canvas& canvas, const std::vector<Cloud>& clouds, Rgb colour, d
     const double x = -0.2 + std::fmod(std::fmod(cloud.x + drift + 0.2, 1.4) + 1.4, 1.4);
     const Point c = f.at(x, cloud.y);
     const double u = cloud.size * f.s;
-    canvas.fillRoundedRect(c.x - 0.75 * u, c.y - 0.1 * u, c.x + 0.75 * u, c.y + 0.22 * u,
-                           0.16 * u, colour);
+    canvas.fillRoundedRect(c.x - 0.75 * u, c.y - 0.1 * u, c.x + 0.75 * u, c.y + 0.22 * u, 0.16 * u,
+                           colour);
     canvas.fillCircle({c.x - 0.4 * u, c.y}, 0.3 * u, colour);
     canvas.fillCircle({c.x - 0.05 * u, c.y - 0.18 * u}, 0.42 * u, colour);
     canvas.fillCircle({c.x + 0.38 * u, c.y - 0.04 * u}, 0.3 * u, colour);
@@ -158,8 +168,7 @@ void paintStars(Canvas& canvas, const std::vector<Star>& stars, double t, double
   for (const Star& star : stars) {
     const double wave = 0.5 + 0.5 * std::cos(kTau * (t * 2 + star.phase));
     const double brightness = 1.0 - twinkle * (1.0 - wave) * 0.85;
-    canvas.fillCircle(f.at(star.x, star.y), star.size * unit, rgbHex(0xFFFBEA),
-                      0.9 * brightness);
+    canvas.fillCircle(f.at(star.x, star.y), star.size * unit, rgbHex(0xFFFBEA), 0.9 * brightness);
   }
 }
 
@@ -195,7 +204,8 @@ Ridge makeRidge(Rng& rng, int peaks, double valleyY, double peakMinY, double pea
   const int count = 2 * peaks + 1;
   for (int i = 0; i < count; ++i) {
     const double x = -0.05 + 1.1 * (i + rng.range(-0.25, 0.25)) / (count - 1);
-    const double y = (i % 2 == 1) ? rng.range(peakMinY, peakMaxY) : valleyY + rng.range(-0.03, 0.03);
+    const double y =
+        (i % 2 == 1) ? rng.range(peakMinY, peakMaxY) : valleyY + rng.range(-0.03, 0.03);
     ridge.points.push_back({x, y});
   }
   return ridge;
@@ -246,10 +256,18 @@ void paintRoundTree(Canvas& canvas, Point base, double height, Rgb leaves, Rgb t
 Rgb litBy(Rgb colour, const Sky& sky) {
   double level = 1.0;
   switch (sky.time) {
-    case DayTime::Dawn: level = 0.85; break;
-    case DayTime::Day: level = 1.0; break;
-    case DayTime::Dusk: level = 0.72; break;
-    case DayTime::Night: level = 0.38; break;
+    case DayTime::Dawn:
+      level = 0.85;
+      break;
+    case DayTime::Day:
+      level = 1.0;
+      break;
+    case DayTime::Dusk:
+      level = 0.72;
+      break;
+    case DayTime::Night:
+      level = 0.38;
+      break;
   }
   return mix(shade(colour, level), sky.horizon, 0.12);
 }

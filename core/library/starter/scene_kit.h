@@ -41,6 +41,8 @@ struct Sky {
 };
 
 Sky pickSky(Rng& rng);
+// "under a violet dusk sky"
+std::string underSky(const Sky& sky);
 Sky pickSky(Rng& rng, DayTime time);
 
 // Sky gradient from the top of the canvas down to `horizonY` (normalised), flat below.

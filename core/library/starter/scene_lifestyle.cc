@@ -35,7 +35,9 @@ struct LifestyleParams {
 void paintCup(Canvas& c, Point base, double s, Rgb colour, bool steamy, double t) {
   c.fillEllipse({base.x, base.y}, s * 0.55, s * 0.09, 0, shade(colour, 0.85));
   c.fillRing({base.x + s * 0.3, base.y - s * 0.3}, s * 0.08, s * 0.15, colour);
-  c.fillPolygon({{base.x - s * 0.32, base.y - s * 0.55}, {base.x + s * 0.32, base.y - s * 0.55}, {base.x + s * 0.24, base.y - s * 0.04},
+  c.fillPolygon({{base.x - s * 0.32, base.y - s * 0.55},
+                 {base.x + s * 0.32, base.y - s * 0.55},
+                 {base.x + s * 0.24, base.y - s * 0.04},
                  {base.x - s * 0.24, base.y - s * 0.04}},
                 colour);
   c.fillEllipse({base.x, base.y - s * 0.55}, s * 0.32, s * 0.06, 0, rgbHex(0x5B3A24));
@@ -44,7 +46,8 @@ void paintCup(Canvas& c, Point base, double s, Rgb colour, bool steamy, double t
     std::vector<Point> wisp;
     for (int i = 0; i <= 14; ++i) {
       const double u = i / 14.0;
-      wisp.push_back({base.x + k * s * 0.12 + s * 0.06 * std::sin(u * 7 - 2 * kPi * t + k), base.y - s * (0.65 + 0.5 * u)});
+      wisp.push_back({base.x + k * s * 0.12 + s * 0.06 * std::sin(u * 7 - 2 * kPi * t + k),
+                      base.y - s * (0.65 + 0.5 * u)});
     }
     c.strokePolyline(wisp, std::max(1.5, s * 0.035), rgbHex(0xFFFFFF), 0.45);
   }
@@ -57,12 +60,16 @@ void paintPlant(Canvas& c, Point base, double s, Rgb pot) {
     const double len = s * (0.42 - 0.04 * std::abs(k - 3));
     const Point start{base.x, base.y - s * 0.35};
     const Point tip{start.x + std::cos(a) * len, start.y + std::sin(a) * len};
-    c.fillEllipse(lerp(start, tip, 0.55), len * 0.5, len * 0.16, a, k % 2 ? leaf : tone(leaf, 0.15));
+    c.fillEllipse(lerp(start, tip, 0.55), len * 0.5, len * 0.16, a,
+                  k % 2 ? leaf : tone(leaf, 0.15));
   }
-  c.fillPolygon({{base.x - s * 0.22, base.y - s * 0.36}, {base.x + s * 0.22, base.y - s * 0.36}, {base.x + s * 0.16, base.y},
+  c.fillPolygon({{base.x - s * 0.22, base.y - s * 0.36},
+                 {base.x + s * 0.22, base.y - s * 0.36},
+                 {base.x + s * 0.16, base.y},
                  {base.x - s * 0.16, base.y}},
                 pot);
-  c.fillRect(base.x - s * 0.24, base.y - s * 0.4, base.x + s * 0.24, base.y - s * 0.33, shade(pot, 0.85));
+  c.fillRect(base.x - s * 0.24, base.y - s * 0.4, base.x + s * 0.24, base.y - s * 0.33,
+             shade(pot, 0.85));
 }
 
 void paintBooks(Canvas& c, Point base, double s, const std::vector<Rgb>& colours, int count) {
@@ -73,15 +80,16 @@ void paintBooks(Canvas& c, Point base, double s, const std::vector<Rgb>& colours
     const double shift = s * 0.03 * ((i % 2) ? 1 : -1);
     const Rgb colour = colours[static_cast<std::size_t>(i) % colours.size()];
     c.fillRoundedRect(base.x - w / 2 + shift, y - h, base.x + w / 2 + shift, y, s * 0.01, colour);
-    c.fillRect(base.x - w / 2 + shift + s * 0.04, y - h * 0.65, base.x + w / 2 + shift - s * 0.04, y - h * 0.45,
-               tone(colour, 0.5), 0.7);
+    c.fillRect(base.x - w / 2 + shift + s * 0.04, y - h * 0.65, base.x + w / 2 + shift - s * 0.04,
+               y - h * 0.45, tone(colour, 0.5), 0.7);
     y -= h;
   }
 }
 
 void paintCandle(Canvas& c, Point base, double s, Rgb colour) {
   c.fillRoundedRect(base.x - s * 0.1, base.y - s * 0.4, base.x + s * 0.1, base.y, s * 0.02, colour);
-  c.strokeLine({base.x, base.y - s * 0.4}, {base.x, base.y - s * 0.45}, std::max(1.0, s * 0.015), rgbHex(0x333333));
+  c.strokeLine({base.x, base.y - s * 0.4}, {base.x, base.y - s * 0.45}, std::max(1.0, s * 0.015),
+               rgbHex(0x333333));
   c.fillGlow({base.x, base.y - s * 0.5}, s * 0.25, rgbHex(0xFFD27F), 0.5);
   c.fillEllipse({base.x, base.y - s * 0.5}, s * 0.035, s * 0.07, 0, rgbHex(0xFFC34D));
 }
@@ -102,8 +110,9 @@ void paintLifestyle(Canvas& c, const LifestyleParams& p, double t) {
   const double light = p.steam ? 1.0 : 0.55 + 0.45 * t;
   const double ty = p.tableY * f.h;
   const double skew = (p.windowX0 + p.windowX1 < 1.0 ? 1 : -1) * 0.25 * f.w;
-  c.fillPolygon({{wx0, wy0}, {wx1, wy0}, {wx1 + skew, ty + 0.2 * f.h}, {wx0 + skew, ty + 0.2 * f.h}}, tone(p.sky.light, 0.5),
-                0.16 * light);
+  c.fillPolygon(
+      {{wx0, wy0}, {wx1, wy0}, {wx1 + skew, ty + 0.2 * f.h}, {wx0 + skew, ty + 0.2 * f.h}},
+      tone(p.sky.light, 0.5), 0.16 * light);
 
   c.fillRect(0, ty, f.w, f.h, p.table);
   c.fillRect(0, ty, f.w, ty + 0.02 * f.h, tone(p.table, 0.15));
@@ -112,12 +121,21 @@ void paintLifestyle(Canvas& c, const LifestyleParams& p, double t) {
   const double s = 0.62 * f.s;
   for (const Placed& item : p.things) {
     const Point base{item.x * f.w, ty + 0.06 * f.h};
-    c.fillEllipse({base.x + s * 0.05, base.y + s * 0.01}, s * 0.3, s * 0.04, 0, rgbHex(0x000000), 0.15);
+    c.fillEllipse({base.x + s * 0.05, base.y + s * 0.01}, s * 0.3, s * 0.04, 0, rgbHex(0x000000),
+                  0.15);
     switch (item.thing) {
-      case Thing::Cup: paintCup(c, base, s * 0.55, item.colour, true, p.steam ? t : 0.0); break;
-      case Thing::Plant: paintPlant(c, base, s * 0.75, item.colour); break;
-      case Thing::Books: paintBooks(c, base, s * 0.6, p.bookColours, item.count); break;
-      case Thing::Candle: paintCandle(c, base, s * 0.5, item.colour); break;
+      case Thing::Cup:
+        paintCup(c, base, s * 0.55, item.colour, true, p.steam ? t : 0.0);
+        break;
+      case Thing::Plant:
+        paintPlant(c, base, s * 0.75, item.colour);
+        break;
+      case Thing::Books:
+        paintBooks(c, base, s * 0.6, p.bookColours, item.count);
+        break;
+      case Thing::Candle:
+        paintCandle(c, base, s * 0.5, item.colour);
+        break;
     }
   }
 }
@@ -127,13 +145,17 @@ void paintLifestyle(Canvas& c, const LifestyleParams& p, double t) {
 Scene makeLifestyleScene(Rng& rng, double aspect) {
   LifestyleParams p{};
   p.sky = pickSky(rng, static_cast<DayTime>(rng.between(0, 2)));
-  static const std::vector<Swatch> kWalls = {{"warm white", rgbHex(0xF1EBE1)}, {"sage green", rgbHex(0xB9C7AE)},
-                                              {"dusty pink", rgbHex(0xE4C3BC)}, {"pale blue", rgbHex(0xC9D9E6)},
-                                              {"terracotta", rgbHex(0xCF8F6E)}};
-  static const std::vector<Swatch> kTables = {{"oak", rgbHex(0xB98A5A)}, {"walnut", rgbHex(0x6F4E37)},
-                                               {"white", rgbHex(0xEDEDED)}};
-  static const std::vector<Swatch> kCups = {{"white", rgbHex(0xFAFAFA)}, {"mustard", rgbHex(0xD9A441)},
-                                             {"sage", rgbHex(0x9CAF88)}, {"navy", rgbHex(0x2C3E63)}};
+  static const std::vector<Swatch> kWalls = {{"warm white", rgbHex(0xF1EBE1)},
+                                             {"sage green", rgbHex(0xB9C7AE)},
+                                             {"dusty pink", rgbHex(0xE4C3BC)},
+                                             {"pale blue", rgbHex(0xC9D9E6)},
+                                             {"terracotta", rgbHex(0xCF8F6E)}};
+  static const std::vector<Swatch> kTables = {
+      {"oak", rgbHex(0xB98A5A)}, {"walnut", rgbHex(0x6F4E37)}, {"white", rgbHex(0xEDEDED)}};
+  static const std::vector<Swatch> kCups = {{"white", rgbHex(0xFAFAFA)},
+                                            {"mustard", rgbHex(0xD9A441)},
+                                            {"sage", rgbHex(0x9CAF88)},
+                                            {"navy", rgbHex(0x2C3E63)}};
   static const std::vector<Rgb> kPots = {rgbHex(0xC96F4A), rgbHex(0xEDE6DA), rgbHex(0x3D3D3D)};
   const Swatch wall = rng.pick(kWalls);
   const Swatch table = rng.pick(kTables);
@@ -197,12 +219,15 @@ Scene makeLifestyleScene(Rng& rng, double aspect) {
   static const char* kMoments[] = {"morning", "afternoon", "evening"};
   const std::string moment = kMoments[static_cast<int>(p.sky.time)];
   Scene scene;
-  scene.title = capitalized(moment + " light on " + withArticle(table.name) + " table with " + joinList(names));
-  scene.description = "Flat interior illustration of " + joinList(phrases) + " on " + withArticle(table.name) +
-                      " table against " + withArticle(wall.name) + " wall, with soft " + moment +
-                      " light falling through a four-pane window that shows " + withArticle(p.sky.skyPhrase) +
-                      " and " + p.sky.lightPhrase + ".";
-  scene.tags = {"lifestyle", "interior", "home", "cozy", "window light", moment, wall.name, "illustration"};
+  scene.title = capitalized(moment + " light on " + withArticle(table.name) + " table with " +
+                            joinList(names) + " by " + withArticle(wall.name) + " wall");
+  scene.description = "Flat interior illustration of " + joinList(phrases) + " on " +
+                      withArticle(table.name) + " table against " + withArticle(wall.name) +
+                      " wall, with soft " + moment +
+                      " light falling through a four-pane window that shows " +
+                      withArticle(p.sky.skyPhrase) + " and " + p.sky.lightPhrase + ".";
+  scene.tags = {"lifestyle",    "interior", "home",    "cozy",
+                "window light", moment,     wall.name, "illustration"};
   for (const Thing thing : chosen) {
     if (thing == Thing::Cup) scene.tags.insert(scene.tags.end(), {"coffee", "cup"});
     if (thing == Thing::Plant) scene.tags.insert(scene.tags.end(), {"houseplant", "plant"});

@@ -28,8 +28,14 @@ struct LuxuryParams {
 };
 
 void paintSparkle(Canvas& c, Point at, double r, Rgb colour, double alpha) {
-  c.fillPolygon({{at.x, at.y - r}, {at.x + r * 0.18, at.y - r * 0.18}, {at.x + r, at.y}, {at.x + r * 0.18, at.y + r * 0.18},
-                 {at.x, at.y + r}, {at.x - r * 0.18, at.y + r * 0.18}, {at.x - r, at.y}, {at.x - r * 0.18, at.y - r * 0.18}},
+  c.fillPolygon({{at.x, at.y - r},
+                 {at.x + r * 0.18, at.y - r * 0.18},
+                 {at.x + r, at.y},
+                 {at.x + r * 0.18, at.y + r * 0.18},
+                 {at.x, at.y + r},
+                 {at.x - r * 0.18, at.y + r * 0.18},
+                 {at.x - r, at.y},
+                 {at.x - r * 0.18, at.y - r * 0.18}},
                 colour, alpha);
 }
 
@@ -39,15 +45,20 @@ void paintGem(Canvas& c, Point centre, double width, Rgb colour) {
   const double y2 = centre.y + 0.5 * width;
   const double top[] = {-0.3, -0.1, 0.1, 0.3};
   const double girdle[] = {-0.5, -0.25, 0.0, 0.25, 0.5};
-  const Rgb shades[] = {tone(colour, 0.55), tone(colour, 0.2), colour, tone(colour, -0.25), tone(colour, -0.45)};
+  const Rgb shades[] = {tone(colour, 0.55), tone(colour, 0.2), colour, tone(colour, -0.25),
+                        tone(colour, -0.45)};
   const auto x = [&](double u) { return centre.x + u * width; };
   c.fillPolygon({{x(-0.3), y0}, {x(0.3), y0}, {x(0.5), y1}, {x(-0.5), y1}}, shades[1]);
   for (int i = 0; i < 4; ++i) {
-    c.fillPolygon({{x(girdle[i]), y1}, {x(top[i]), y0}, {x(girdle[i + 1]), y1}}, shades[(i + 1) % 5]);
-    if (i < 3) c.fillPolygon({{x(top[i]), y0}, {x(girdle[i + 1]), y1}, {x(top[i + 1]), y0}}, shades[i % 2 == 0 ? 0 : 2]);
+    c.fillPolygon({{x(girdle[i]), y1}, {x(top[i]), y0}, {x(girdle[i + 1]), y1}},
+                  shades[(i + 1) % 5]);
+    if (i < 3)
+      c.fillPolygon({{x(top[i]), y0}, {x(girdle[i + 1]), y1}, {x(top[i + 1]), y0}},
+                    shades[i % 2 == 0 ? 0 : 2]);
   }
   for (int i = 0; i < 4; ++i) {
-    c.fillPolygon({{x(girdle[i]), y1}, {x(girdle[i + 1]), y1}, {centre.x, y2}}, shades[(i + 2) % 5]);
+    c.fillPolygon({{x(girdle[i]), y1}, {x(girdle[i + 1]), y1}, {centre.x, y2}},
+                  shades[(i + 2) % 5]);
   }
   c.strokeLine({x(-0.5), y1}, {x(0.5), y1}, std::max(1.0, width * 0.01), tone(colour, 0.7), 0.8);
 }
@@ -63,7 +74,8 @@ void paintLuxury(Canvas& c, const LuxuryParams& p, double t) {
       for (int row = 0; row * r * 0.5 < f.h + r; ++row) {
         for (int col = -1; col * r * 2 < f.w + 2 * r; ++col) {
           const Point centre{col * 2 * r + (row % 2) * r, row * r * 0.5 + r};
-          for (int k = 4; k >= 1; --k) c.fillCircle(centre, r * k / 4.0, k % 2 == 0 ? faint : p.background);
+          for (int k = 4; k >= 1; --k)
+            c.fillCircle(centre, r * k / 4.0, k % 2 == 0 ? faint : p.background);
         }
       }
       break;
@@ -82,7 +94,8 @@ void paintLuxury(Canvas& c, const LuxuryParams& p, double t) {
       for (int k = 0; k < 36; k += 2) {
         const double a0 = 2 * kPi * k / 36;
         const double a1 = 2 * kPi * (k + 1) / 36;
-        c.fillPolygon({centre, {centre.x + reach * std::cos(a0), centre.y + reach * std::sin(a0)},
+        c.fillPolygon({centre,
+                       {centre.x + reach * std::cos(a0), centre.y + reach * std::sin(a0)},
                        {centre.x + reach * std::cos(a1), centre.y + reach * std::sin(a1)}},
                       faint, 0.6);
       }
@@ -95,11 +108,16 @@ void paintLuxury(Canvas& c, const LuxuryParams& p, double t) {
     const double m1 = 0.05 * f.s;
     const double m2 = 0.075 * f.s;
     for (const double m : {m1, m2}) {
-      c.strokePolyline({{m, m}, {f.w - m, m}, {f.w - m, f.h - m}, {m, f.h - m}, {m, m}}, line * 1.5, p.metal);
+      c.strokePolyline({{m, m}, {f.w - m, m}, {f.w - m, f.h - m}, {m, f.h - m}, {m, m}}, line * 1.5,
+                       p.metal);
     }
-    for (const Point corner : {Point{m1, m1}, Point{f.w - m1, m1}, Point{f.w - m1, f.h - m1}, Point{m1, f.h - m1}}) {
+    for (const Point corner :
+         {Point{m1, m1}, Point{f.w - m1, m1}, Point{f.w - m1, f.h - m1}, Point{m1, f.h - m1}}) {
       const double d = 0.03 * f.s;
-      c.fillPolygon({{corner.x, corner.y - d}, {corner.x + d, corner.y}, {corner.x, corner.y + d}, {corner.x - d, corner.y}},
+      c.fillPolygon({{corner.x, corner.y - d},
+                     {corner.x + d, corner.y},
+                     {corner.x, corner.y + d},
+                     {corner.x - d, corner.y}},
                     p.metal);
     }
   }
@@ -108,16 +126,20 @@ void paintLuxury(Canvas& c, const LuxuryParams& p, double t) {
   const double size = 0.42 * f.s;
   switch (p.jewel) {
     case Jewel::Gem:
-      c.fillEllipse({centre.x, centre.y + size * 0.62}, size * 0.4, size * 0.05, 0, rgbHex(0x000000), 0.35);
+      c.fillEllipse({centre.x, centre.y + size * 0.62}, size * 0.4, size * 0.05, 0,
+                    rgbHex(0x000000), 0.35);
       paintGem(c, centre, size, p.gem);
       break;
     case Jewel::Ring: {
       const Point band{centre.x, centre.y + size * 0.2};
-      c.fillEllipse({band.x, band.y + size * 0.52}, size * 0.45, size * 0.05, 0, rgbHex(0x000000), 0.35);
+      c.fillEllipse({band.x, band.y + size * 0.52}, size * 0.45, size * 0.05, 0, rgbHex(0x000000),
+                    0.35);
       c.fillRing(band, size * 0.34, size * 0.44, p.metal);
       c.fillRing(band, size * 0.36, size * 0.38, tone(p.metal, 0.45), 0.6);
-      c.fillPolygon({{band.x - size * 0.16, band.y - size * 0.36}, {band.x + size * 0.16, band.y - size * 0.36},
-                     {band.x + size * 0.06, band.y - size * 0.5}, {band.x - size * 0.06, band.y - size * 0.5}},
+      c.fillPolygon({{band.x - size * 0.16, band.y - size * 0.36},
+                     {band.x + size * 0.16, band.y - size * 0.36},
+                     {band.x + size * 0.06, band.y - size * 0.5},
+                     {band.x - size * 0.06, band.y - size * 0.5}},
                     tone(p.metal, -0.15));
       paintGem(c, {band.x, band.y - size * 0.62}, size * 0.45, p.gem);
       break;
@@ -137,14 +159,17 @@ void paintLuxury(Canvas& c, const LuxuryParams& p, double t) {
   }
 
   for (std::size_t i = 0; i < p.sparkles.size(); ++i) {
-    const double pulse = p.shimmer ? 1.0 : 0.5 + 0.5 * std::cos(2 * kPi * (2 * t + p.sparklePhase[i]));
-    paintSparkle(c, f.at(p.sparkles[i].x, p.sparkles[i].y), 0.035 * f.s * (0.4 + 0.6 * pulse), tone(p.metal, 0.6), 0.9);
+    const double pulse =
+        p.shimmer ? 1.0 : 0.5 + 0.5 * std::cos(2 * kPi * (2 * t + p.sparklePhase[i]));
+    paintSparkle(c, f.at(p.sparkles[i].x, p.sparkles[i].y), 0.035 * f.s * (0.4 + 0.6 * pulse),
+                 tone(p.metal, 0.6), 0.9);
   }
   if (p.shimmer && t < 1.0) {
     const double x = (-0.3 + 1.6 * t) * f.w;
     const double band = 0.12 * f.s;
-    c.fillPolygon({{x - band, f.h}, {x + band, f.h}, {x + band + 0.5 * f.h, 0}, {x - band + 0.5 * f.h, 0}}, rgbHex(0xFFFFFF),
-                  0.12 * std::sin(kPi * t));
+    c.fillPolygon(
+        {{x - band, f.h}, {x + band, f.h}, {x + band + 0.5 * f.h, 0}, {x - band + 0.5 * f.h, 0}},
+        rgbHex(0xFFFFFF), 0.12 * std::sin(kPi * t));
   }
 }
 
@@ -152,13 +177,19 @@ void paintLuxury(Canvas& c, const LuxuryParams& p, double t) {
 
 Scene makeLuxuryScene(Rng& rng, double /*aspect*/) {
   LuxuryParams p{};
-  static const std::vector<Swatch> kBackgrounds = {{"black", rgbHex(0x0B0B0D)}, {"deep navy", rgbHex(0x0C1530)},
-                                                    {"burgundy", rgbHex(0x3A0D1A)}, {"dark emerald", rgbHex(0x0A2A20)}};
-  static const std::vector<Swatch> kMetals = {{"gold", rgbHex(0xD4AF37)}, {"rose gold", rgbHex(0xE0A38C)},
-                                               {"silver", rgbHex(0xC8CDD3)}, {"champagne", rgbHex(0xE6CF9C)}};
-  static const std::vector<Swatch> kGems = {{"diamond", rgbHex(0xCFE8F5)}, {"ruby", rgbHex(0xC2153B)},
-                                             {"emerald", rgbHex(0x1C9E63)}, {"sapphire", rgbHex(0x1F4FC2)},
-                                             {"amethyst", rgbHex(0x8E4BC7)}};
+  static const std::vector<Swatch> kBackgrounds = {{"black", rgbHex(0x0B0B0D)},
+                                                   {"deep navy", rgbHex(0x0C1530)},
+                                                   {"burgundy", rgbHex(0x3A0D1A)},
+                                                   {"dark emerald", rgbHex(0x0A2A20)}};
+  static const std::vector<Swatch> kMetals = {{"gold", rgbHex(0xD4AF37)},
+                                              {"rose gold", rgbHex(0xE0A38C)},
+                                              {"silver", rgbHex(0xC8CDD3)},
+                                              {"champagne", rgbHex(0xE6CF9C)}};
+  static const std::vector<Swatch> kGems = {{"diamond", rgbHex(0xCFE8F5)},
+                                            {"ruby", rgbHex(0xC2153B)},
+                                            {"emerald", rgbHex(0x1C9E63)},
+                                            {"sapphire", rgbHex(0x1F4FC2)},
+                                            {"amethyst", rgbHex(0x8E4BC7)}};
   const Swatch background = rng.pick(kBackgrounds);
   const Swatch metal = rng.pick(kMetals);
   const Swatch gem = rng.pick(kGems);
@@ -174,7 +205,8 @@ Scene makeLuxuryScene(Rng& rng, double /*aspect*/) {
     p.sparklePhase.push_back(rng.uniform());
   }
 
-  static const char* kBackdrops[] = {"art deco fan pattern", "diamond lattice pattern", "sunburst pattern"};
+  static const char* kBackdrops[] = {"art deco fan pattern", "diamond lattice pattern",
+                                     "sunburst pattern"};
   const std::string backdrop = kBackdrops[static_cast<int>(p.backdrop)];
   const std::string gemName = gem.name == "diamond" ? "diamond" : gem.name + " gemstone";
   std::string jewel;
@@ -186,27 +218,32 @@ Scene makeLuxuryScene(Rng& rng, double /*aspect*/) {
       break;
     case Jewel::Ring:
       jewel = withArticle(metal.name) + " ring set with a faceted " + gemName;
-      title = capitalized(metal.name + " " + gem.name + " ring on " + background.name + " " + backdrop);
+      title =
+          capitalized(metal.name + " " + gem.name + " ring on " + background.name + " " + backdrop);
       break;
     case Jewel::Necklace:
       jewel = "a pearl necklace with a faceted " + gemName + " pendant";
-      title = capitalized("pearl necklace with " + withArticle(gem.name) + " pendant on " + background.name + " and " + metal.name);
+      title = capitalized("pearl necklace with " + withArticle(gem.name) + " pendant on " +
+                          background.name + " and " + metal.name);
       break;
   }
   Scene scene;
   scene.title = title;
-  scene.description = "Elegant flat illustration of " + jewel + " at the centre of " + withArticle(background.name) +
-                      " background with a subtle " + metal.name + " " + backdrop +
-                      (p.frame ? ", inside a double " + metal.name + " frame with diamond-shaped corners" : "") + ", with " +
-                      countOf(static_cast<int>(p.sparkles.size()), "four-point sparkle") + ".";
-  scene.tags = {"luxury", "premium", "elegant", "jewelry", gem.name, metal.name, background.name, "illustration"};
+  scene.description =
+      "Elegant flat illustration of " + jewel + " at the centre of " +
+      withArticle(background.name) + " background with a subtle " + metal.name + " " + backdrop +
+      (p.frame ? ", inside a double " + metal.name + " frame with diamond-shaped corners" : "") +
+      ", with " + countOf(static_cast<int>(p.sparkles.size()), "four-point sparkle") + ".";
+  scene.tags = {"luxury", "premium",  "elegant",       "jewelry",
+                gem.name, metal.name, background.name, "illustration"};
   if (p.backdrop != Backdrop::Lattice) scene.tags.push_back("art deco");
   if (p.jewel == Jewel::Ring) scene.tags.push_back("ring");
   if (p.jewel == Jewel::Necklace) scene.tags.insert(scene.tags.end(), {"necklace", "pearls"});
   if (p.jewel == Jewel::Gem) scene.tags.push_back("gemstone");
   if (p.shimmer) {
     scene.motionPhrase = "light shimmer";
-    scene.motionSentence = "A soft diagonal band of light sweeps across the scene from left to right.";
+    scene.motionSentence =
+        "A soft diagonal band of light sweeps across the scene from left to right.";
     scene.motionTags = {"shimmer", "shine"};
   } else {
     scene.motionPhrase = "sparkles twinkling";

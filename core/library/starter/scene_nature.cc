@@ -90,15 +90,15 @@ Scene makeNatureScene(Rng& rng, double aspect) {
   const bool night = p.sky.time == DayTime::Night;
 
   static const std::vector<Swatch> kRock = {{"slate-blue", rgbHex(0x4A5A7A)},
-                                             {"dusky purple", rgbHex(0x5B4A78)},
-                                             {"blue-grey", rgbHex(0x667A94)},
-                                             {"deep green", rgbHex(0x2F5D50)},
-                                             {"warm brown", rgbHex(0x7A5A48)}};
+                                            {"dusky purple", rgbHex(0x5B4A78)},
+                                            {"blue-grey", rgbHex(0x667A94)},
+                                            {"deep green", rgbHex(0x2F5D50)},
+                                            {"warm brown", rgbHex(0x7A5A48)}};
   static const std::vector<Swatch> kGrass = {{"green", rgbHex(0x5E9E4F)},
-                                              {"olive", rgbHex(0x7F8F3F)},
-                                              {"sage", rgbHex(0x8DAA7F)},
-                                              {"golden autumn", rgbHex(0xC9A24B)},
-                                              {"emerald", rgbHex(0x2E8B57)}};
+                                             {"olive", rgbHex(0x7F8F3F)},
+                                             {"sage", rgbHex(0x8DAA7F)},
+                                             {"golden autumn", rgbHex(0xC9A24B)},
+                                             {"emerald", rgbHex(0x2E8B57)}};
   const Swatch land = p.form == Landform::Hills ? rng.pick(kGrass) : rng.pick(kRock);
   p.land = land.rgb;
 
@@ -114,7 +114,8 @@ Scene makeNatureScene(Rng& rng, double aspect) {
     for (int i = 0; i < layers; ++i) {
       const double depth = static_cast<double>(i) / layers;
       const double valley = bottom - 0.22 * (1.0 - depth);
-      p.ridges.push_back(makeRidge(rng, peaks + i, valley, 0.3 + 0.18 * depth, 0.42 + 0.16 * depth));
+      p.ridges.push_back(
+          makeRidge(rng, peaks + i, valley, 0.3 + 0.18 * depth, 0.42 + 0.16 * depth));
     }
     if (p.form == Landform::Mountains) p.hills.push_back(makeHill(rng, 0.86, 0.03));
   }
@@ -122,8 +123,8 @@ Scene makeNatureScene(Rng& rng, double aspect) {
   p.pines = rng.chance(0.6);
 
   const int treeCount = p.form == Landform::Mountains ? 0
-                        : p.form == Landform::Lake   ? (rng.chance(0.5) ? rng.between(3, 9) : 0)
-                                                     : rng.between(3, 11);
+                        : p.form == Landform::Lake    ? (rng.chance(0.5) ? rng.between(3, 9) : 0)
+                                                      : rng.between(3, 11);
   for (int i = 0; i < treeCount; ++i) {
     const double x = (i + rng.range(0.1, 0.9)) / treeCount;
     const double height = p.form == Landform::Lake ? rng.range(0.06, 0.1) : rng.range(0.12, 0.22);
@@ -131,8 +132,8 @@ Scene makeNatureScene(Rng& rng, double aspect) {
   }
 
   const double lightY = p.sky.time == DayTime::Day ? rng.range(0.12, 0.2)
-                        : night                     ? rng.range(0.1, 0.2)
-                                                    : rng.range(0.24, 0.3);
+                        : night                    ? rng.range(0.1, 0.2)
+                                                   : rng.range(0.24, 0.3);
   p.light = {rng.range(0.15, 0.85), lightY};
   const int cloudCount = night ? rng.between(0, 2) : rng.between(0, 4);
   p.clouds = makeClouds(rng, cloudCount, 0.08, 0.3);
@@ -140,7 +141,8 @@ Scene makeNatureScene(Rng& rng, double aspect) {
 
   std::vector<NatureMotion> motions;
   if (cloudCount > 0) motions.push_back(NatureMotion::Clouds);
-  if (p.sky.time == DayTime::Dawn || p.sky.time == DayTime::Dusk) motions.push_back(NatureMotion::Sun);
+  if (p.sky.time == DayTime::Dawn || p.sky.time == DayTime::Dusk)
+    motions.push_back(NatureMotion::Sun);
   if (night) motions.push_back(NatureMotion::Stars);
   if (p.form == Landform::Lake) motions.push_back(NatureMotion::Ripples);
   if (motions.empty()) {
@@ -150,7 +152,8 @@ Scene makeNatureScene(Rng& rng, double aspect) {
   p.motion = rng.pick(motions);
 
   Scene scene;
-  const std::string skyWith = "under " + withArticle(p.sky.skyPhrase) + " with " + p.sky.lightPhrase;
+  const std::string skyWith =
+      "under " + withArticle(p.sky.skyPhrase) + " with " + p.sky.lightPhrase;
   std::string extras;
   if (!p.clouds.empty()) {
     extras += " and " + countOf(static_cast<int>(p.clouds.size()), "soft cloud");
@@ -160,28 +163,30 @@ Scene makeNatureScene(Rng& rng, double aspect) {
   scene.tags = {"nature", "landscape", p.sky.word, land.name, "illustration"};
   switch (p.form) {
     case Landform::Mountains:
-      scene.title = capitalized((p.snow ? "snowy " : "") + land.name + " mountain range " + p.sky.when);
+      scene.title =
+          capitalized((p.snow ? "snowy " : "") + land.name + " mountain range " + underSky(p.sky));
       scene.description = "Flat illustration of " + numberWord(layers) + " layered " + land.name +
-                          " mountain ridges" +
-                          (p.snow ? ", the farthest capped with snow," : "") + " above a grassy foreground " +
-                          skyWith + extras + ".";
+                          " mountain ridges" + (p.snow ? ", the farthest capped with snow," : "") +
+                          " above a grassy foreground " + skyWith + extras + ".";
       scene.tags.insert(scene.tags.end(), {"mountains", "peaks"});
       break;
     case Landform::Hills:
-      scene.title = capitalized("rolling " + land.name + " hills with " + countOf(treeCount, treeKind) +
-                                " " + p.sky.when);
+      scene.title = capitalized("rolling " + land.name + " hills with " +
+                                countOf(treeCount, treeKind) + " " + underSky(p.sky));
       scene.description = "Flat illustration of " + numberWord(layers) + " layers of rolling " +
                           land.name + " hills with " + countOf(treeCount, treeKind) +
                           " on the nearest slope " + skyWith + extras + ".";
-      scene.tags.insert(scene.tags.end(), {"hills", "trees", p.pines ? "pine trees" : "countryside"});
+      scene.tags.insert(scene.tags.end(),
+                        {"hills", "trees", p.pines ? "pine trees" : "countryside"});
       break;
     case Landform::Lake:
-      scene.title = capitalized("mountain lake reflecting " + withArticle(p.sky.skyPhrase));
-      scene.description = "Flat illustration of a calm lake mirroring " + numberWord(layers) + " " +
-                          land.name + " mountain ridges" + (p.snow ? " with snowy peaks" : "") +
-                          (treeCount > 0 ? " and a row of " + countOf(treeCount, treeKind) + " on the shore"
-                                         : "") +
-                          " " + skyWith + extras + ".";
+      scene.title = capitalized(std::string("lake below ") + (p.snow ? "snowy " : "") + land.name +
+                                " mountains reflecting " + withArticle(p.sky.skyPhrase));
+      scene.description =
+          "Flat illustration of a calm lake mirroring " + numberWord(layers) + " " + land.name +
+          " mountain ridges" + (p.snow ? " with snowy peaks" : "") +
+          (treeCount > 0 ? " and a row of " + countOf(treeCount, treeKind) + " on the shore" : "") +
+          " " + skyWith + extras + ".";
       scene.tags.insert(scene.tags.end(), {"lake", "reflection", "mountains", "water"});
       break;
   }

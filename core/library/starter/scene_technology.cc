@@ -22,7 +22,6 @@ struct Chip {
 
 struct TechParams {
   Gadget gadget;
-  double aspect;
   Rgb board;
   Rgb metal;
   std::vector<Chip> chips;
@@ -37,13 +36,16 @@ struct TechParams {
 };
 
 double noise(std::uint64_t seed, int a, int b) {
-  return static_cast<double>(mixBits(seed + static_cast<std::uint64_t>(a) * 7919ULL + static_cast<std::uint64_t>(b)) >> 11) *
+  return static_cast<double>(mixBits(seed + static_cast<std::uint64_t>(a) * 7919ULL +
+                                     static_cast<std::uint64_t>(b)) >>
+                             11) *
          0x1.0p-53;
 }
 
 Point pointAlong(const std::vector<Point>& line, double fraction) {
   double total = 0;
-  for (std::size_t i = 0; i + 1 < line.size(); ++i) total += std::hypot(line[i + 1].x - line[i].x, line[i + 1].y - line[i].y);
+  for (std::size_t i = 0; i + 1 < line.size(); ++i)
+    total += std::hypot(line[i + 1].x - line[i].x, line[i + 1].y - line[i].y);
   double left = fraction * total;
   for (std::size_t i = 0; i + 1 < line.size(); ++i) {
     const double len = std::hypot(line[i + 1].x - line[i].x, line[i + 1].y - line[i].y);
@@ -63,8 +65,8 @@ void paintChip(Canvas& c, double unit, const Chip& chip, Rgb metal, double glow)
     c.fillRect(x0 - pin * 1.2, fy - pin * 0.35, x1 + pin * 1.2, fy + pin * 0.35, metal);
   }
   c.fillRoundedRect(x0, y0, x1, y1, pin * 0.6, rgbHex(0x1C1F24));
-  c.fillRoundedRect(x0 + (x1 - x0) * 0.18, y0 + (y1 - y0) * 0.18, x1 - (x1 - x0) * 0.18, y1 - (y1 - y0) * 0.18,
-                    pin * 0.4, rgbHex(0x2B3038));
+  c.fillRoundedRect(x0 + (x1 - x0) * 0.18, y0 + (y1 - y0) * 0.18, x1 - (x1 - x0) * 0.18,
+                    y1 - (y1 - y0) * 0.18, pin * 0.4, rgbHex(0x2B3038));
   if (glow > 0) c.fillGlow({(x0 + x1) / 2, (y0 + y1) / 2}, (x1 - x0) * 0.5, rgbHex(0x7FDBFF), glow);
   c.fillCircle({x0 + pin * 1.4, y0 + pin * 1.4}, pin * 0.45, rgbHex(0x59616B));
 }
@@ -73,10 +75,13 @@ void paintTech(Canvas& c, const TechParams& p, double t) {
   const Frame f = frameOf(c);
   const double unit = f.h;
   if (p.gadget == Gadget::Servers) {
-    c.fill(linearGradient({0, 0}, {0, f.h}, {rgbHex(0x0B1220), rgbHex(0x162236), rgbHex(0x0A0F18)}));
+    c.fill(
+        linearGradient({0, 0}, {0, f.h}, {rgbHex(0x0B1220), rgbHex(0x162236), rgbHex(0x0A0F18)}));
     const double floorY = 0.86 * f.h;
     c.fillRect(0, floorY, f.w, f.h, rgbHex(0x0E1522));
-    for (int i = 1; i < 6; ++i) c.strokeLine({0, floorY + i * 0.03 * f.h}, {f.w, floorY + i * 0.03 * f.h}, 1.0, rgbHex(0x22314A), 0.6);
+    for (int i = 1; i < 6; ++i)
+      c.strokeLine({0, floorY + i * 0.03 * f.h}, {f.w, floorY + i * 0.03 * f.h}, 1.0,
+                   rgbHex(0x22314A), 0.6);
     const double gap = 0.04 * f.w;
     const double rackW = (f.w - gap * (p.racks + 1)) / p.racks;
     for (int r = 0; r < p.racks; ++r) {
@@ -86,8 +91,8 @@ void paintTech(Canvas& c, const TechParams& p, double t) {
       const double unitH = (floorY - top - 0.04 * f.h) / p.unitsPerRack;
       for (int u = 0; u < p.unitsPerRack; ++u) {
         const double y = top + 0.02 * f.h + u * unitH;
-        c.fillRoundedRect(x0 + rackW * 0.06, y + unitH * 0.12, x0 + rackW * 0.94, y + unitH * 0.88, unitH * 0.12,
-                          rgbHex(0x2D3748));
+        c.fillRoundedRect(x0 + rackW * 0.06, y + unitH * 0.12, x0 + rackW * 0.94, y + unitH * 0.88,
+                          unitH * 0.12, rgbHex(0x2D3748));
         for (int l = 0; l < 3; ++l) {
           const double phase = noise(p.ledSeed, r * 100 + u, l);
           const bool on = std::fmod(phase + t * (1 + l), 1.0) < 0.7;
@@ -129,7 +134,8 @@ void paintTech(Canvas& c, const TechParams& p, double t) {
     const Point q = pointAlong(p.traces[i], fraction);
     c.fillGlow({q.x * unit, q.y * unit}, width * 5, rgbHex(0xB8F3FF), pulse);
   }
-  const double glow = p.gadget == Gadget::Processor ? (p.pulses ? 0.35 : 0.35 + 0.3 * std::sin(2 * kPi * t)) : 0.0;
+  const double glow =
+      p.gadget == Gadget::Processor ? (p.pulses ? 0.35 : 0.35 + 0.3 * std::sin(2 * kPi * t)) : 0.0;
   for (const Chip& chip : p.chips) paintChip(c, unit, chip, p.metal, glow);
 }
 
@@ -144,7 +150,8 @@ std::vector<Point> route(Rng& rng, Point start, Point dir, double aspect) {
     next.y = std::clamp(next.y, 0.02, 0.98);
     line.push_back(next);
     const double turn = rng.chance(0.5) ? kPi / 4 : -kPi / 4;
-    const Point rotated{d.x * std::cos(turn) - d.y * std::sin(turn), d.x * std::sin(turn) + d.y * std::cos(turn)};
+    const Point rotated{d.x * std::cos(turn) - d.y * std::sin(turn),
+                        d.x * std::sin(turn) + d.y * std::cos(turn)};
     d = (std::abs(rotated.x) > 0.9 || std::abs(rotated.y) > 0.9 || rng.chance(0.5)) ? rotated : dir;
   }
   return line;
@@ -154,14 +161,15 @@ std::vector<Point> route(Rng& rng, Point start, Point dir, double aspect) {
 
 Scene makeTechnologyScene(Rng& rng, double aspect) {
   TechParams p{};
-  p.aspect = aspect;
   p.gadget = static_cast<Gadget>(rng.between(0, 2));
   p.ledSeed = rng.next();
   p.pulses = p.gadget == Gadget::Board || (p.gadget == Gadget::Processor && rng.chance(0.5));
-  static const std::vector<Swatch> kBoards = {{"green", rgbHex(0x1E6B3A)}, {"navy blue", rgbHex(0x15305C)},
-                                               {"black", rgbHex(0x16181C)}, {"purple", rgbHex(0x3C1F5C)}};
-  static const std::vector<Swatch> kMetals = {{"copper", rgbHex(0xC98B3C)}, {"gold", rgbHex(0xE0B84C)},
-                                               {"silver", rgbHex(0xC0C6CC)}};
+  static const std::vector<Swatch> kBoards = {{"green", rgbHex(0x1E6B3A)},
+                                              {"navy blue", rgbHex(0x15305C)},
+                                              {"black", rgbHex(0x16181C)},
+                                              {"purple", rgbHex(0x3C1F5C)}};
+  static const std::vector<Swatch> kMetals = {
+      {"copper", rgbHex(0xC98B3C)}, {"gold", rgbHex(0xE0B84C)}, {"silver", rgbHex(0xC0C6CC)}};
   const Swatch board = rng.pick(kBoards);
   const Swatch metal = rng.pick(kMetals);
   p.board = board.rgb;
@@ -186,7 +194,10 @@ Scene makeTechnologyScene(Rng& rng, double aspect) {
                             : side == 1 ? Point{chip.x1, chip.y0 + (chip.y1 - chip.y0) * u}
                             : side == 2 ? Point{chip.x0 + (chip.x1 - chip.x0) * u, chip.y1}
                                         : Point{chip.x0, chip.y0 + (chip.y1 - chip.y0) * u};
-        const Point dir = side == 0 ? Point{0, -1} : side == 1 ? Point{1, 0} : side == 2 ? Point{0, 1} : Point{-1, 0};
+        const Point dir = side == 0   ? Point{0, -1}
+                          : side == 1 ? Point{1, 0}
+                          : side == 2 ? Point{0, 1}
+                                      : Point{-1, 0};
         p.traces.push_back(route(rng, start, dir, aspect));
       }
       for (int i = rng.between(6, 14); i > 0; --i) {
@@ -194,11 +205,15 @@ Scene makeTechnologyScene(Rng& rng, double aspect) {
         p.partAngles.push_back(rng.chance(0.5) ? 0.0 : kPi / 2);
       }
       const int traces = static_cast<int>(p.traces.size());
-      scene.title = capitalized(board.name + " circuit board with " + countOf(chips, "chip") + " and " + metal.name + " traces");
-      scene.description = "Flat illustration of " + withArticle(board.name) + " printed circuit board seen from above with " +
-                          countOf(chips, "black microchip") + ", " + numberWord(traces) + " " + metal.name +
-                          " traces ending in round vias, and " + countOf(static_cast<int>(p.parts.size()), "small component") + ".";
-      scene.tags = {"technology", "circuit board", "electronics", "pcb", "microchip", "hardware", metal.name, "illustration"};
+      scene.title = capitalized(board.name + " circuit board with " + countOf(chips, "chip") +
+                                " and " + metal.name + " traces");
+      scene.description = "Flat illustration of " + withArticle(board.name) +
+                          " printed circuit board seen from above with " +
+                          countOf(chips, "black microchip") + ", " + numberWord(traces) + " " +
+                          metal.name + " traces ending in round vias, and " +
+                          countOf(static_cast<int>(p.parts.size()), "small component") + ".";
+      scene.tags = {"technology", "circuit board", "electronics", "pcb",
+                    "microchip",  "hardware",      metal.name,    "illustration"};
       break;
     }
     case Gadget::Processor: {
@@ -214,30 +229,42 @@ Scene makeTechnologyScene(Rng& rng, double aspect) {
                               : side == 1 ? Point{chip.x1 + 0.02, chip.y0 + size * u}
                               : side == 2 ? Point{chip.x0 + size * u, chip.y1 + 0.02}
                                           : Point{chip.x0 - 0.02, chip.y0 + size * u};
-          const Point dir = side == 0 ? Point{0, -1} : side == 1 ? Point{1, 0} : side == 2 ? Point{0, 1} : Point{-1, 0};
+          const Point dir = side == 0   ? Point{0, -1}
+                            : side == 1 ? Point{1, 0}
+                            : side == 2 ? Point{0, 1}
+                                        : Point{-1, 0};
           if (rng.chance(0.75)) p.traces.push_back(route(rng, start, dir, aspect));
         }
       }
       const int traces = static_cast<int>(p.traces.size());
-      scene.title = capitalized("processor chip on " + withArticle(board.name) + " board with " + numberWord(traces) + " " + metal.name + " traces");
-      scene.description = "Flat illustration of a large square processor chip with a softly glowing blue core at the centre of " +
-                          withArticle(board.name) + " circuit board, " + numberWord(pins * 4) + " pins around its edges and " +
-                          numberWord(traces) + " " + metal.name + " traces fanning out to the edges.";
-      scene.tags = {"technology", "processor", "cpu", "microchip", "circuit board", "computing", metal.name, "illustration"};
+      scene.title = capitalized("processor chip on " + withArticle(board.name) + " board with " +
+                                numberWord(traces) + " " + metal.name + " traces");
+      scene.description =
+          "Flat illustration of a large square processor chip with a softly glowing blue core at "
+          "the centre of " +
+          withArticle(board.name) + " circuit board, " + numberWord(pins * 4) +
+          " pins around its edges and " + numberWord(traces) + " " + metal.name +
+          " traces fanning out to the edges.";
+      scene.tags = {"technology",    "processor", "cpu",      "microchip",
+                    "circuit board", "computing", metal.name, "illustration"};
       break;
     }
     case Gadget::Servers: {
       p.racks = std::clamp(static_cast<int>(std::lround(aspect * rng.range(2.0, 3.5))), 2, 7);
       p.unitsPerRack = rng.between(6, 12);
-      static const std::vector<Swatch> kLeds = {{"green", rgbHex(0x39FF88)}, {"blue", rgbHex(0x3FA9FF)},
-                                                 {"cyan", rgbHex(0x40E0D0)}};
+      static const std::vector<Swatch> kLeds = {
+          {"green", rgbHex(0x39FF88)}, {"blue", rgbHex(0x3FA9FF)}, {"cyan", rgbHex(0x40E0D0)}};
       const Swatch led = rng.pick(kLeds);
       p.led = led.rgb;
-      scene.title = capitalized(countOf(p.racks, "server rack") + " with " + led.name + " status lights");
-      scene.description = "Flat illustration of " + countOf(p.racks, "dark server rack") + " in a dim data centre, each holding " +
-                          numberWord(p.unitsPerRack) + " server units with " + led.name +
+      scene.title =
+          capitalized(countOf(p.racks, "server rack") + " of " + numberWord(p.unitsPerRack) +
+                      " units with " + led.name + " status lights");
+      scene.description = "Flat illustration of " + countOf(p.racks, "dark server rack") +
+                          " in a dim data centre, each holding " + numberWord(p.unitsPerRack) +
+                          " server units with " + led.name +
                           " and amber status lights and ventilation slots.";
-      scene.tags = {"technology", "servers", "data center", "cloud computing", "hardware", "network", "illustration"};
+      scene.tags = {"technology", "servers", "data center", "cloud computing",
+                    "hardware",   "network", "illustration"};
       break;
     }
   }
@@ -251,7 +278,8 @@ Scene makeTechnologyScene(Rng& rng, double aspect) {
     scene.motionTags = {"pulsing", "data flow"};
   } else {
     scene.motionPhrase = "processor core glowing";
-    scene.motionSentence = "The blue glow of the processor core brightens and dims like a heartbeat.";
+    scene.motionSentence =
+        "The blue glow of the processor core brightens and dims like a heartbeat.";
     scene.motionTags = {"glowing", "pulsing"};
   }
   scene.paint = [p](Canvas& canvas, double t) { paintTech(canvas, p, t); };

@@ -64,7 +64,8 @@ void paintCloudSea(Canvas& c, const TravelParams& p, double shift) {
       double x = std::fmod(static_cast<double>(i) / p.cloudBumps.size() + offset + 0.5 * row, 1.0);
       if (x < 0) x += 1.0;
       const double r = p.cloudBumps[i] * f.s;
-      for (const double wrap : {-1.0, 0.0, 1.0}) c.fillCircle({(x + wrap) * f.w, y + r * 0.3}, r, colour);
+      for (const double wrap : {-1.0, 0.0, 1.0})
+        c.fillCircle({(x + wrap) * f.w, y + r * 0.3}, r, colour);
     }
   }
 }
@@ -99,9 +100,11 @@ void paintRoad(Canvas& c, const TravelParams& p, double t) {
   const auto edge = [&](double side, double s) {  // s: 0 at horizon, 1 at the bottom edge
     return Point{vanish.x + (cx + side * bottomHalf - vanish.x) * s, hy + (f.h - hy) * s};
   };
-  c.fillPolygon({edge(-1.0, 0.0), edge(1.0, 0.0), edge(1.0, 1.0), edge(-1.0, 1.0)}, litBy(rgbHex(0x44464B), p.sky));
+  c.fillPolygon({edge(-1.0, 0.0), edge(1.0, 0.0), edge(1.0, 1.0), edge(-1.0, 1.0)},
+                litBy(rgbHex(0x44464B), p.sky));
   for (const double side : {-0.92, 0.92}) {
-    c.fillPolygon({edge(side, 0.0), edge(side * 1.0001, 0.0), edge(side + 0.025, 1.0), edge(side - 0.025, 1.0)},
+    c.fillPolygon({edge(side, 0.0), edge(side * 1.0001, 0.0), edge(side + 0.025, 1.0),
+                   edge(side - 0.025, 1.0)},
                   rgbHex(0xF4F4F4), 0.9);
   }
   const double phase = p.animateMain ? (1.0 - t) * 2.0 : 0.0;
@@ -110,7 +113,8 @@ void paintRoad(Canvas& c, const TravelParams& p, double t) {
     const double z1 = z0 + 0.6;
     const double s0 = 1.0 / z0;
     const double s1 = 1.0 / z1;
-    c.fillPolygon({edge(-0.025, s1), edge(0.025, s1), edge(0.025, s0), edge(-0.025, s0)}, rgbHex(0xF2C230));
+    c.fillPolygon({edge(-0.025, s1), edge(0.025, s1), edge(0.025, s0), edge(-0.025, s0)},
+                  rgbHex(0xF2C230));
   }
 }
 
@@ -127,14 +131,16 @@ void paintPalm(Canvas& c, const Frame& f, const Palm& palm, double shore, double
   }
   const Rgb leaf = rgbHex(0x2E7D32);
   for (int k = 0; k < palm.fronds; ++k) {
-    const double angle = -kPi + kPi * (k + 0.5) / palm.fronds + 0.25 * std::sin(k * 2.1) + sway * (k % 2 ? 1 : -1);
+    const double angle =
+        -kPi + kPi * (k + 0.5) / palm.fronds + 0.25 * std::sin(k * 2.1) + sway * (k % 2 ? 1 : -1);
     const double length = h * 0.45;
     const Point dir{std::cos(angle), std::sin(angle)};
     std::vector<Point> upper;
     std::vector<Point> lower;
     for (int i = 0; i <= 12; ++i) {
       const double u = i / 12.0;
-      const Point spine{top.x + dir.x * u * length, top.y + dir.y * u * length + 0.35 * u * u * length};
+      const Point spine{top.x + dir.x * u * length,
+                        top.y + dir.y * u * length + 0.35 * u * u * length};
       const double w = 0.09 * length * std::sin(kPi * u);
       upper.push_back({spine.x - dir.y * w, spine.y + dir.x * w});
       lower.push_back({spine.x + dir.y * w, spine.y - dir.x * w});
@@ -151,11 +157,15 @@ void paintBeach(Canvas& c, const TravelParams& p, double t) {
   const Frame f = frameOf(c);
   const double hy = p.horizon * f.h;
   const double sy = p.shore * f.h;
-  c.fillRect(0, hy, f.w, f.h, linearGradient({0, hy}, {0, sy}, {mix(rgbHex(0x0E6BA8), p.sky.horizon, 0.25), rgbHex(0x38C1C9)}));
+  c.fillRect(0, hy, f.w, f.h,
+             linearGradient({0, hy}, {0, sy},
+                            {mix(rgbHex(0x0E6BA8), p.sky.horizon, 0.25), rgbHex(0x38C1C9)}));
   if (p.sailboat) {
     const double bx = 0.2 * f.w;
-    c.fillPolygon({{bx - 0.03 * f.s, hy + 0.004 * f.s}, {bx + 0.03 * f.s, hy + 0.004 * f.s},
-                   {bx + 0.022 * f.s, hy + 0.014 * f.s}, {bx - 0.022 * f.s, hy + 0.014 * f.s}},
+    c.fillPolygon({{bx - 0.03 * f.s, hy + 0.004 * f.s},
+                   {bx + 0.03 * f.s, hy + 0.004 * f.s},
+                   {bx + 0.022 * f.s, hy + 0.014 * f.s},
+                   {bx - 0.022 * f.s, hy + 0.014 * f.s}},
                   rgbHex(0x5D4037));
     c.fillPolygon({{bx, hy}, {bx, hy - 0.07 * f.s}, {bx + 0.028 * f.s, hy}}, rgbHex(0xFAFAFA));
   }
@@ -175,7 +185,8 @@ void paintBeach(Canvas& c, const TravelParams& p, double t) {
   if (p.umbrella) {
     const Point tip = f.at(p.umbrellaX, p.shore + 0.12);
     const double r = 0.14 * f.s;
-    c.strokeLine({tip.x, tip.y}, {tip.x + 0.02 * r, tip.y + 0.25 * f.h}, std::max(2.0, 0.05 * r), rgbHex(0x795548));
+    c.strokeLine({tip.x, tip.y}, {tip.x + 0.02 * r, tip.y + 0.25 * f.h}, std::max(2.0, 0.05 * r),
+                 rgbHex(0x795548));
     for (int k = 0; k < 6; ++k) {
       std::vector<Point> wedge = {tip};
       for (int i = 0; i <= 6; ++i) {
@@ -193,7 +204,8 @@ void paintTravel(Canvas& c, const TravelParams& p, double t) {
   const Frame f = frameOf(c);
   paintSky(c, p.sky, p.journey == Journey::Plane ? 0.75 : p.horizon);
   paintSkyLight(c, p.sky, f.at(p.light.x, p.light.y), 0.07 * f.s);
-  paintClouds(c, p.clouds, p.sky.cloud, p.journey == Journey::Plane && p.animateMain ? (t - 1.0) * 0.1 : 0.0);
+  paintClouds(c, p.clouds, p.sky.cloud,
+              p.journey == Journey::Plane && p.animateMain ? (t - 1.0) * 0.1 : 0.0);
   switch (p.journey) {
     case Journey::Plane: {
       const double shift = p.animateMain ? (1.0 - t) * 0.2 : 0.0;
@@ -203,7 +215,8 @@ void paintTravel(Canvas& c, const TravelParams& p, double t) {
       break;
     }
     case Journey::Road:
-      if (p.backdrop == Backdrop::Mountains) paintRidge(c, p.ridge, mix(litBy(rgbHex(0x6D6A8A), p.sky), p.sky.horizon, 0.3));
+      if (p.backdrop == Backdrop::Mountains)
+        paintRidge(c, p.ridge, mix(litBy(rgbHex(0x6D6A8A), p.sky), p.sky.horizon, 0.3));
       for (const Point& mesa : p.mesas) {
         const double top = p.horizon - 0.08 - 0.05 * std::fmod(mesa.x * 7.0, 1.0);
         c.fillPolygon({f.at(mesa.x - mesa.y, p.horizon + 0.005), f.at(mesa.x - mesa.y * 0.7, top),
@@ -232,8 +245,10 @@ Scene makeTravelScene(Rng& rng, double aspect) {
   const std::string skyText = withArticle(p.sky.skyPhrase) + " with " + p.sky.lightPhrase;
   switch (p.journey) {
     case Journey::Plane: {
-      static const std::vector<Swatch> kAccents = {{"red", rgbHex(0xD32F2F)}, {"blue", rgbHex(0x1565C0)},
-                                                    {"teal", rgbHex(0x00897B)}, {"orange", rgbHex(0xEF6C00)}};
+      static const std::vector<Swatch> kAccents = {{"red", rgbHex(0xD32F2F)},
+                                                   {"blue", rgbHex(0x1565C0)},
+                                                   {"teal", rgbHex(0x00897B)},
+                                                   {"orange", rgbHex(0xEF6C00)}};
       const Swatch accent = rng.pick(kAccents);
       p.accent = accent.rgb;
       p.light.y = rng.range(0.12, 0.3);
@@ -242,48 +257,61 @@ Scene makeTravelScene(Rng& rng, double aspect) {
       for (int i = 0; i < 24; ++i) p.cloudBumps.push_back(rng.range(0.05, 0.11));
       p.clouds = makeClouds(rng, rng.between(0, 2), 0.1, 0.25);
       p.animateMain = true;
-      scene.title = capitalized("white jet with " + withArticle(accent.name) + " stripe above the clouds " + p.sky.when);
-      scene.description = "Flat illustration of a white passenger jet with " + withArticle(accent.name) +
-                          " stripe and tail fin flying to the right above a thick sea of clouds under " + skyText +
-                          (p.clouds.empty() ? "" : " and " + countOf(static_cast<int>(p.clouds.size()), "small cloud")) +
-                          ".";
+      scene.title = capitalized("white jet with " + withArticle(accent.name) +
+                                " stripe above the clouds " + underSky(p.sky));
+      scene.description =
+          "Flat illustration of a white passenger jet with " + withArticle(accent.name) +
+          " stripe and tail fin flying to the right above a thick sea of clouds under " + skyText +
+          (p.clouds.empty() ? ""
+                            : " and " + countOf(static_cast<int>(p.clouds.size()), "small cloud")) +
+          ".";
       scene.tags = {"travel", "airplane", "flight", "clouds", "sky", p.sky.word, "illustration"};
       scene.motionPhrase = "plane flying";
-      scene.motionSentence = "The plane glides in from the left while the clouds below scroll past.";
+      scene.motionSentence =
+          "The plane glides in from the left while the clouds below scroll past.";
       scene.motionTags = {"flying"};
       break;
     }
     case Journey::Road: {
       static const std::vector<Swatch> kLand = {{"sandy desert", rgbHex(0xD9B77E)},
-                                                 {"green meadow", rgbHex(0x7DB65B)},
-                                                 {"autumn field", rgbHex(0xC98B4B)},
-                                                 {"snowy plain", rgbHex(0xE8EEF3)}};
+                                                {"green meadow", rgbHex(0x7DB65B)},
+                                                {"autumn field", rgbHex(0xC98B4B)},
+                                                {"snowy plain", rgbHex(0xE8EEF3)}};
       const Swatch land = rng.pick(kLand);
       p.land = land.rgb;
       p.vanishX = rng.range(0.4, 0.6);
       p.backdrop = static_cast<Backdrop>(rng.between(0, 2));
       if (p.backdrop == Backdrop::Mountains) {
-        p.ridge = makeRidge(rng, std::max(2, static_cast<int>(aspect * 3)), p.horizon + 0.01, p.horizon - 0.16,
-                            p.horizon - 0.08);
+        p.ridge = makeRidge(rng, std::max(2, static_cast<int>(aspect * 3)), p.horizon + 0.01,
+                            p.horizon - 0.16, p.horizon - 0.08);
       } else if (p.backdrop == Backdrop::Mesas) {
-        for (int i = rng.between(2, 4); i > 0; --i) p.mesas.push_back({rng.uniform(), rng.range(0.06, 0.14)});
+        for (int i = rng.between(2, 4); i > 0; --i)
+          p.mesas.push_back({rng.uniform(), rng.range(0.06, 0.14)});
       }
       p.clouds = makeClouds(rng, rng.between(0, 3), 0.08, 0.25);
       p.animateMain = true;
       const std::string backdrop = p.backdrop == Backdrop::Mountains ? "a distant mountain range"
-                                   : p.backdrop == Backdrop::Mesas   ? countOf(static_cast<int>(p.mesas.size()), "red rock mesa")
-                                                                     : "";
-      scene.title = capitalized("open road through " + withArticle(land.name) +
-                                (backdrop.empty() ? "" : " towards " + backdrop) + " " + p.sky.when);
-      scene.description = "Flat illustration of a straight two-lane road with white edge lines and a dashed yellow "
-                          "centre line running through " + withArticle(land.name) + " to the horizon" +
-                          (backdrop.empty() ? "" : ", with " + backdrop + " in the distance") + ", under " + skyText +
-                          (p.clouds.empty() ? "" : " and " + countOf(static_cast<int>(p.clouds.size()), "cloud")) + ".";
-      scene.tags = {"travel", "road trip", "road", "horizon", land.name, p.sky.word, "illustration"};
+                                   : p.backdrop == Backdrop::Mesas
+                                       ? countOf(static_cast<int>(p.mesas.size()), "red rock mesa")
+                                       : "";
+      scene.title =
+          capitalized("open road through " + withArticle(land.name) +
+                      (backdrop.empty() ? "" : " towards " + backdrop) + " " + p.sky.when);
+      scene.description =
+          "Flat illustration of a straight two-lane road with white edge lines and a dashed yellow "
+          "centre line running through " +
+          withArticle(land.name) + " to the horizon" +
+          (backdrop.empty() ? "" : ", with " + backdrop + " in the distance") + ", under " +
+          skyText +
+          (p.clouds.empty() ? "" : " and " + countOf(static_cast<int>(p.clouds.size()), "cloud")) +
+          ".";
+      scene.tags = {"travel",  "road trip", "road",        "horizon",
+                    land.name, p.sky.word,  "illustration"};
       if (p.backdrop == Backdrop::Mountains) scene.tags.push_back("mountains");
       if (p.backdrop == Backdrop::Mesas) scene.tags.push_back("mesas");
       scene.motionPhrase = "driving forward";
-      scene.motionSentence = "The centre-line dashes stream towards the viewer as if driving down the road.";
+      scene.motionSentence =
+          "The centre-line dashes stream towards the viewer as if driving down the road.";
       scene.motionTags = {"driving", "road trip"};
       break;
     }
@@ -292,13 +320,16 @@ Scene makeTravelScene(Rng& rng, double aspect) {
       const int palms = rng.between(1, 3);
       const bool right = rng.chance(0.5);
       for (int i = 0; i < palms; ++i) {
-        const double x = right ? 0.92 - 0.12 * i - rng.range(0.0, 0.05) : 0.08 + 0.12 * i + rng.range(0.0, 0.05);
-        p.palms.push_back({x, rng.range(0.45, 0.65) * std::min(1.0, 0.85 + 0.1 * i), (right ? -1 : 1) * rng.range(0.15, 0.3),
-                           rng.between(6, 9)});
+        const double x =
+            right ? 0.92 - 0.12 * i - rng.range(0.0, 0.05) : 0.08 + 0.12 * i + rng.range(0.0, 0.05);
+        p.palms.push_back({x, rng.range(0.45, 0.65) * std::min(1.0, 0.85 + 0.1 * i),
+                           (right ? -1 : 1) * rng.range(0.15, 0.3), rng.between(6, 9)});
       }
       p.umbrella = rng.chance(0.5);
-      static const std::vector<Swatch> kUmbrella = {{"red", rgbHex(0xE53935)}, {"blue", rgbHex(0x1E88E5)},
-                                                     {"yellow", rgbHex(0xFDD835)}, {"coral", rgbHex(0xFF7F50)}};
+      static const std::vector<Swatch> kUmbrella = {{"red", rgbHex(0xE53935)},
+                                                    {"blue", rgbHex(0x1E88E5)},
+                                                    {"yellow", rgbHex(0xFDD835)},
+                                                    {"coral", rgbHex(0xFF7F50)}};
       const Swatch umbrella = rng.pick(kUmbrella);
       p.umbrellaColour = umbrella.rgb;
       p.umbrellaX = right ? rng.range(0.3, 0.45) : rng.range(0.55, 0.7);
@@ -306,14 +337,20 @@ Scene makeTravelScene(Rng& rng, double aspect) {
       p.clouds = makeClouds(rng, rng.between(0, 3), 0.08, 0.25);
       p.animateMain = rng.chance(0.5);
       p.animateSway = !p.animateMain;
-      scene.title = capitalized("tropical beach with " + countOf(palms, "palm tree") +
-                                (p.umbrella ? " and " + withArticle(umbrella.name) + " umbrella" : "") + " " + p.sky.when);
-      scene.description = "Flat illustration of a sandy beach with " + countOf(palms, "leaning palm tree") +
-                          (p.umbrella ? " and " + withArticle(umbrella.name) + "-and-white striped beach umbrella" : "") +
-                          ", white surf along a turquoise sea" + (p.sailboat ? " with a small sailboat on the horizon" : "") +
-                          ", under " + skyText +
-                          (p.clouds.empty() ? "" : " and " + countOf(static_cast<int>(p.clouds.size()), "cloud")) + ".";
-      scene.tags = {"travel", "beach", "palm trees", "tropical", "sea", "summer", "vacation", p.sky.word, "illustration"};
+      scene.title =
+          capitalized("tropical beach with " + countOf(palms, "palm tree") +
+                      (p.umbrella ? " and " + withArticle(umbrella.name) + " umbrella" : "") + " " +
+                      underSky(p.sky));
+      scene.description =
+          "Flat illustration of a sandy beach with " + countOf(palms, "leaning palm tree") +
+          (p.umbrella ? " and " + withArticle(umbrella.name) + "-and-white striped beach umbrella"
+                      : "") +
+          ", white surf along a turquoise sea" +
+          (p.sailboat ? " with a small sailboat on the horizon" : "") + ", under " + skyText +
+          (p.clouds.empty() ? "" : " and " + countOf(static_cast<int>(p.clouds.size()), "cloud")) +
+          ".";
+      scene.tags = {"travel", "beach",    "palm trees", "tropical",    "sea",
+                    "summer", "vacation", p.sky.word,   "illustration"};
       if (p.sailboat) scene.tags.push_back("sailboat");
       if (p.animateMain) {
         scene.motionPhrase = "waves washing ashore";

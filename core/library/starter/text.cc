@@ -6,8 +6,8 @@ namespace aigate::starter {
 
 std::string numberWord(int n) {
   static const std::array<const char*, 21> kWords = {
-      "zero",   "one",     "two",     "three",    "four",     "five",    "six",
-      "seven",  "eight",   "nine",    "ten",      "eleven",   "twelve",  "thirteen",
+      "zero",     "one",     "two",     "three",     "four",     "five",     "six",
+      "seven",    "eight",   "nine",    "ten",       "eleven",   "twelve",   "thirteen",
       "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty"};
   if (n >= 0 && n <= 20) return kWords[static_cast<std::size_t>(n)];
   return std::to_string(n);

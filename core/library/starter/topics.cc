@@ -4,12 +4,18 @@ namespace aigate::starter {
 
 const std::vector<Topic>& allTopics() {
   static const std::vector<Topic> kTopics = {
-      {"lifestyle", makeLifestyleScene}, {"luxury", makeLuxuryScene},
-      {"nature", makeNatureScene},       {"city", makeCityScene},
-      {"food", makeFoodScene},           {"travel", makeTravelScene},
-      {"technology", makeTechnologyScene}, {"business", makeBusinessScene},
-      {"fitness", makeFitnessScene},     {"fashion", makeFashionScene},
-      {"animals", makeAnimalsScene},     {"abstract", makeAbstractScene},
+      {"lifestyle", makeLifestyleScene},
+      {"luxury", makeLuxuryScene},
+      {"nature", makeNatureScene},
+      {"city", makeCityScene},
+      {"food", makeFoodScene},
+      {"travel", makeTravelScene},
+      {"technology", makeTechnologyScene},
+      {"business", makeBusinessScene},
+      {"fitness", makeFitnessScene},
+      {"fashion", makeFashionScene},
+      {"animals", makeAnimalsScene},
+      {"abstract", makeAbstractScene},
   };
   return kTopics;
 }

@@ -57,8 +57,7 @@ VideoWriter::~VideoWriter() {
 }
 
 void VideoWriter::writeFrame(const std::vector<std::uint8_t>& rgb) {
-  if (rgb.size() != frameBytes_ ||
-      std::fwrite(rgb.data(), 1, rgb.size(), pipe_) != rgb.size()) {
+  if (rgb.size() != frameBytes_ || std::fwrite(rgb.data(), 1, rgb.size(), pipe_) != rgb.size()) {
     throw std::runtime_error("cannot send a frame to ffmpeg for " + path_.string());
   }
 }
