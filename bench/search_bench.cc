@@ -14,6 +14,8 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <sstream>
+#include <cctype>
 #include <string>
 #include <vector>
 
@@ -42,17 +44,44 @@ const char* pick(std::mt19937_64& rng, const A& options) {
   return options[rng() % options.size()];
 }
 
-aigate::library::Asset makeAsset(std::mt19937_64& rng, uint64_t n) {
+// A vocabulary shaped like real captions: the 70 everyday words above are the
+// most frequent, followed by 6,000 rarer made-up words; words are drawn with
+// Zipf's law (s = 1), as word frequencies in text are.
+class Vocabulary {
+ public:
+  explicit Vocabulary(std::mt19937_64& rng) {
+    for (const char* w : kAdjectives) words_.push_back(w);
+    for (const char* w : kSubjects) words_.push_back(w);
+    static constexpr const char* kSyllables[] = {"ka", "lo", "mi", "ra", "ten", "sol", "vi", "nor",
+                                                 "bel", "dri", "fu", "gan", "hol", "jun", "pe", "ster"};
+    while (words_.size() < 6070) {
+      std::string w;
+      for (int i = 0; i < 3; ++i) w += kSyllables[rng() % 16];
+      words_.push_back(w);
+    }
+    double sum = 0;
+    for (size_t i = 0; i < words_.size(); ++i) cumulative_.push_back(sum += 1.0 / double(i + 1));
+  }
+  const std::string& draw(std::mt19937_64& rng) const {
+    const double x = std::uniform_real_distribution<double>(0, cumulative_.back())(rng);
+    return words_[std::lower_bound(cumulative_.begin(), cumulative_.end(), x) - cumulative_.begin()];
+  }
+
+ private:
+  std::vector<std::string> words_;
+  std::vector<double> cumulative_;
+};
+
+aigate::library::Asset makeAsset(std::mt19937_64& rng, const Vocabulary& words, uint64_t n) {
   aigate::library::Asset a;
-  const std::string adj = pick(rng, kAdjectives);
-  const std::string subject = pick(rng, kSubjects);
-  const std::string other = pick(rng, kSubjects);
   a.topic = pick(rng, kTopics);
   a.type = rng() % 10 == 0 ? "video" : "image";
-  a.title = adj + " " + subject + " with " + other;
-  a.description = "A " + adj + " " + a.topic + " scene: " + subject + " and " + other + ", " +
-                  pick(rng, kAdjectives) + " light.";
-  a.tags = {subject, other, adj, a.topic};
+  a.title = words.draw(rng) + " " + words.draw(rng) + " " + words.draw(rng) + " with " +
+            words.draw(rng);
+  a.description = "A " + a.topic + " scene:";
+  for (int i = 0; i < 10; ++i) a.description += " " + words.draw(rng);
+  for (int i = 0; i < 4; ++i) a.tags.push_back(words.draw(rng));
+  a.tags.push_back(a.topic);
   a.aspect_ratio = pick(rng, kRatios);
   a.width = 1024;
   a.height = 1024;
@@ -94,13 +123,15 @@ int main(int argc, char** argv) {
   options.synchronous_full = true;
   aigate::store::Store store(options);
 
+  auto& reader = store.reader();
   std::mt19937_64 rng(42);
+  const Vocabulary words(rng);
   const uint64_t existing =
       store.reader().db().execAndGet("SELECT COUNT(*) FROM assets").getInt64();
   const auto import_start = Clock::now();
   for (uint64_t n = existing; n < assets;) {
     std::vector<aigate::library::Asset> batch;
-    for (int i = 0; i < 5000 && n < assets; ++i, ++n) batch.push_back(makeAsset(rng, n));
+    for (int i = 0; i < 5000 && n < assets; ++i, ++n) batch.push_back(makeAsset(rng, words, n));
     aigate::Status s = store.writeSync([&](aigate::store::Conn& c) {
       for (auto& a : batch) aigate::library::insertAsset(c, std::move(a));
       return aigate::Status::Ok();
@@ -114,13 +145,28 @@ int main(int argc, char** argv) {
   const double import_s = std::chrono::duration<double>(Clock::now() - import_start).count();
   std::fprintf(stderr, "\n");
 
-  auto& reader = store.reader();
   std::vector<double> ms;
   int64_t found = 0;
   for (int i = 0; i < queries + 100; ++i) {
+    // What people search for: two or three words of something in the library
+    // (a random asset's title and tags), now and then filtered by type.
     aigate::library::SearchQuery q;
-    q.text = std::string(pick(rng, kAdjectives)) + " " + pick(rng, kSubjects);
-    if (i % 2 == 0) q.text += std::string(" ") + pick(rng, kSubjects);
+    const int64_t seq = 1 + static_cast<int64_t>(rng() % assets);
+    auto& pick_doc = reader.statement("SELECT title, tags FROM assets WHERE seq = ?");
+    pick_doc.bind(1, seq);
+    std::vector<std::string> doc_words;
+    if (pick_doc.executeStep()) {
+      std::string text = pick_doc.getColumn(0).getString() + " " + pick_doc.getColumn(1).getString();
+      for (auto& ch : text)
+        if (!std::isalnum(static_cast<unsigned char>(ch))) ch = ' ';
+      std::istringstream in(text);
+      for (std::string w; in >> w;)
+        if (w != "with") doc_words.push_back(w);
+    }
+    pick_doc.reset();
+    std::shuffle(doc_words.begin(), doc_words.end(), rng);
+    const size_t n_words = std::min<size_t>(doc_words.size(), 2 + i % 2);
+    for (size_t w = 0; w < n_words; ++w) q.text += (w ? " " : "") + doc_words[w];
     if (i % 4 == 0) q.type = "image";
     const auto start = Clock::now();
     const auto result = aigate::library::search(reader, q);
