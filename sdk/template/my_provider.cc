@@ -1,0 +1,3 @@
+#include "my_provider.hpp"
+
+AIGATE_PLUGIN(my_provider::MyProvider, "my_provider")
