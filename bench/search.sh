@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Search on a synthetic library of ASSETS assets (default 1,000,000; words
-# drawn by Zipf's law from a 6,000-word vocabulary): load time, p50/p99/max
+# drawn by a Zipf-Mandelbrot law from a 6,000-word vocabulary): load time, p50/p99/max
 # latency of 2–3 word queries taken from random assets, peak RSS. Appends the row to
 # bench/results.md.
 #
@@ -8,10 +8,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 assets=${1:-1000000}
-queries=${2:-2000}
+queries=${2:-1000}
 cmake -S . -B build/bench -DCMAKE_BUILD_TYPE=Release -DAIGATE_BUILD_TESTS=OFF -DAIGATE_BUILD_BENCH=ON >/dev/null
 cmake --build build/bench -j"$(nproc)" --target search_bench >/dev/null
-data=${BENCH_DATA:-build/bench/search-zipf-$assets}
+data=${BENCH_DATA:-build/bench/search-zm-$assets}
 row=$(build/bench/bench/search_bench "$data" "$assets" "$queries")
 header="| assets | load | load s | p50 ms | p99 ms | max ms | avg hits | peak RSS MiB |"
 echo "$header"
