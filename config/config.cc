@@ -136,40 +136,36 @@ void readServer(MapReader& r, ServerConfig& s) {
   r.read("shutdown_grace_ms", s.shutdown_grace_ms);
 }
 
-void readTiers(const YAML::Node& node, Problems& problems, std::vector<TierConfig>& tiers) {
+// Reads the list `key`: each item a mapping, read by `read_item`.
+template <typename T, typename ReadItem>
+void readItems(const YAML::Node& node, const std::string& key, Problems& problems,
+               std::vector<T>& out, ReadItem read_item) {
   if (!node) return;
   if (!node.IsSequence()) {
-    problems.add(node.Mark(), "tiers", "must be a list");
+    problems.add(node.Mark(), key, "must be a list");
     return;
   }
-  tiers.clear();
+  out.clear();
   for (size_t i = 0; i < node.size(); ++i) {
-    TierConfig tier;
-    MapReader r(node[i], "tiers[" + std::to_string(i) + "]", problems);
-    r.read("name", tier.name);
-    r.read("level", tier.level);
-    r.read("requests_per_minute", tier.requests_per_minute);
-    r.read("concurrent_generations", tier.concurrent_generations);
-    tiers.push_back(tier);
+    T item;
+    MapReader r(node[i], key + "[" + std::to_string(i) + "]", problems);
+    read_item(r, item);
+    out.push_back(item);
   }
 }
 
-void readPacks(const YAML::Node& node, Problems& problems, std::vector<PackConfig>& packs) {
-  if (!node) return;
-  if (!node.IsSequence()) {
-    problems.add(node.Mark(), "packs", "must be a list");
-    return;
-  }
-  packs.clear();
-  for (size_t i = 0; i < node.size(); ++i) {
-    PackConfig pack;
-    MapReader r(node[i], "packs[" + std::to_string(i) + "]", problems);
-    r.read("name", pack.name);
-    r.read("credits", pack.credits);
-    r.read("price_usd", pack.price_usd);
-    r.read("tier", pack.tier);
-    packs.push_back(pack);
-  }
+void readTier(MapReader& r, TierConfig& tier) {
+  r.read("name", tier.name);
+  r.read("level", tier.level);
+  r.read("requests_per_minute", tier.requests_per_minute);
+  r.read("concurrent_generations", tier.concurrent_generations);
+}
+
+void readPack(MapReader& r, PackConfig& pack) {
+  r.read("name", pack.name);
+  r.read("credits", pack.credits);
+  r.read("price_usd", pack.price_usd);
+  r.read("tier", pack.tier);
 }
 
 // Checks the relations between fields; `marks` gives each path's position.
@@ -322,8 +318,8 @@ Config parse(const std::string& yaml_text, const std::string& source_name) {
       r.read("byok_video", c.prices.byok_video);
     }
     top.read("free_tier", c.free_tier);
-    readTiers(top.child("tiers"), problems, c.tiers);
-    readPacks(top.child("packs"), problems, c.packs);
+    readItems(top.child("tiers"), "tiers", problems, c.tiers, readTier);
+    readItems(top.child("packs"), "packs", problems, c.packs, readPack);
     {
       MapReader r(top.child("features"), "features", problems);
       r.read("video", c.features.video);

@@ -1,6 +1,7 @@
 // /api/v1 routes about the caller's own account: register, me, usage.
 #include "core/api/app.h"
 #include "core/api/json_body.h"
+#include "core/api/query_params.h"
 #include "core/api/user_json.h"
 #include "core/common/clock.h"
 
@@ -41,31 +42,11 @@ Outcome me(Context& ctx) {
                            {"limits", limitsJson(cfg, owner.user.tier)}});
 }
 
-// Reads `limit` (1–100, default 20) and `offset` (≥ 0) from the query.
-Status pageParams(const Request& req, int64_t& limit, int64_t& offset) {
-  auto number = [&](const char* name, int64_t min, int64_t max, int64_t& out) -> Status {
-    const std::string* text = req.queryParam(name);
-    if (!text) return Status::Ok();
-    try {
-      size_t used = 0;
-      const long long v = std::stoll(*text, &used);
-      if (used != text->size() || v < min || v > max) throw std::out_of_range(name);
-      out = v;
-      return Status::Ok();
-    } catch (const std::exception&) {
-      return Error::invalidField(name, std::string(name) + " must be a whole number from " +
-                                           std::to_string(min) + " to " + std::to_string(max) +
-                                           ".");
-    }
-  };
-  if (auto s = number("limit", 1, 100, limit); !s) return s;
-  return number("offset", 0, INT32_MAX, offset);
-}
-
 Outcome usage(Context& ctx) {
   int64_t limit = 20;
   int64_t offset = 0;
-  if (auto s = pageParams(ctx.req, limit, offset); !s) return s.error();
+  if (auto s = intParam(ctx.req, "limit", 1, 100, limit); !s) return s.error();
+  if (auto s = intParam(ctx.req, "offset", 0, INT32_MAX, offset); !s) return s.error();
   auto& conn = ctx.app.store().reader();
   const std::string& user_id = ctx.caller->user.id;
   auto& q = conn.statement(

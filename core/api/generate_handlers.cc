@@ -4,6 +4,7 @@
 // nothing is charged.
 #include "core/api/app.h"
 #include "core/api/json_body.h"
+#include "core/api/query_params.h"
 #include "core/credits/ledger.h"
 #include "core/library/asset.h"
 #include "core/library/matcher.h"
@@ -59,11 +60,7 @@ Result<GenerateRequest> readRequest(Context& ctx) {
     return Error::invalidField("prompt", "prompt must be at most 4000 characters.");
   g.prompt = *prompt;
   if (ratio) {
-    const auto& all = library::aspectRatios();
-    if (std::find(all.begin(), all.end(), *ratio) == all.end())
-      return Error::invalidField("aspect_ratio",
-                                 "aspect_ratio must be one of 1:1, 9:16, 16:9, 4:5, 3:4, 4:3, 2:3, "
-                                 "3:2, 21:9.");
+    if (auto s = checkAspectRatio(*ratio); !s) return s.error();
     g.aspect_ratio = *ratio;
   }
   if (topic && !topic->empty()) g.topic = *topic;

@@ -1,5 +1,6 @@
 // Library routes: GET /api/v1/search and the asset files under /files/.
 #include "core/api/app.h"
+#include "core/api/query_params.h"
 #include "core/common/clock.h"
 #include "core/library/asset.h"
 #include "core/library/catalog.h"
@@ -12,20 +13,6 @@ namespace {
 
 constexpr const char* kImmutable = "public, max-age=31536000, immutable";
 
-// Reads an optional whole-number query parameter within [min, max].
-Status intParam(const Request& req, const char* name, int min, int max, int& out) {
-  const std::string* text = req.queryParam(name);
-  if (!text) return Status::Ok();
-  char* end = nullptr;
-  errno = 0;
-  const long v = std::strtol(text->c_str(), &end, 10);
-  if (text->empty() || *end != '\0' || errno != 0 || v < min || v > max)
-    return Error::invalidField(name, std::string(name) + " must be a whole number from " +
-                                         std::to_string(min) + " to " + std::to_string(max) + ".");
-  out = static_cast<int>(v);
-  return Status::Ok();
-}
-
 Outcome search(Context& ctx) {
   const Request& req = ctx.req;
   library::SearchQuery q;
@@ -36,16 +23,16 @@ Outcome search(Context& ctx) {
     q.type = *type;
   }
   if (const auto* ratio = req.queryParam("aspect_ratio")) {
-    const auto& all = library::aspectRatios();
-    if (std::find(all.begin(), all.end(), *ratio) == all.end())
-      return Error::invalidField("aspect_ratio",
-                                 "aspect_ratio must be one of 1:1, 9:16, 16:9, 4:5, 3:4, 4:3, 2:3, "
-                                 "3:2, 21:9.");
+    if (auto s = checkAspectRatio(*ratio); !s) return s.error();
     q.aspect_ratio = *ratio;
   }
   if (const auto* topic = req.queryParam("topic"); topic && !topic->empty()) q.topic = *topic;
-  if (auto s = intParam(req, "limit", 1, 100, q.limit); !s) return s.error();
-  if (auto s = intParam(req, "offset", 0, 1'000'000'000, q.offset); !s) return s.error();
+  int64_t limit = q.limit;
+  int64_t offset = q.offset;
+  if (auto s = intParam(req, "limit", 1, 100, limit); !s) return s.error();
+  if (auto s = intParam(req, "offset", 0, INT32_MAX, offset); !s) return s.error();
+  q.limit = static_cast<int>(limit);
+  q.offset = static_cast<int>(offset);
   q.viewer = ctx.caller->user.id;
 
   const auto result = library::search(ctx.app.store().reader(), q);
@@ -56,15 +43,6 @@ Outcome search(Context& ctx) {
                            {"total", result.total},
                            {"limit", q.limit},
                            {"offset", q.offset}});
-}
-
-std::string httpDate(int64_t unix_seconds) {
-  const std::time_t t = static_cast<std::time_t>(unix_seconds);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[64];
-  std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-  return buf;
 }
 
 std::optional<int64_t> parseHttpDate(const std::string& text) {

@@ -10,13 +10,23 @@ int64_t unixSeconds() {
   return duration_cast<seconds>(system_clock::now().time_since_epoch()).count();
 }
 
-std::string isoTime(int64_t unix_seconds) {
+namespace {
+
+std::string formatUtc(int64_t unix_seconds, const char* format) {
   const std::time_t t = static_cast<std::time_t>(unix_seconds);
   std::tm tm{};
   gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  char buf[64];
+  std::strftime(buf, sizeof buf, format, &tm);
   return buf;
+}
+
+}  // namespace
+
+std::string isoTime(int64_t unix_seconds) { return formatUtc(unix_seconds, "%Y-%m-%dT%H:%M:%SZ"); }
+
+std::string httpDate(int64_t unix_seconds) {
+  return formatUtc(unix_seconds, "%a, %d %b %Y %H:%M:%S GMT");
 }
 
 }  // namespace aigate

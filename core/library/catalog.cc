@@ -130,24 +130,26 @@ Inserted insertAsset(store::Conn& c, Asset a) {
   return {a.id, true};
 }
 
-std::optional<Asset> findAsset(store::Conn& c, const std::string& id) {
-  auto& q = c.statement(
-      AIGATE_SELECT_ASSET " FROM assets a WHERE a.id = ?");
-  q.bind(1, id);
+namespace {
+
+// The asset that the one-parameter query `sql` finds for `key`.
+std::optional<Asset> findOne(store::Conn& c, std::string_view sql, const std::string& key) {
+  auto& q = c.statement(sql);
+  q.bind(1, key);
   std::optional<Asset> out;
   if (q.executeStep()) out = readAsset(q);
   q.reset();
   return out;
 }
 
+}  // namespace
+
+std::optional<Asset> findAsset(store::Conn& c, const std::string& id) {
+  return findOne(c, AIGATE_SELECT_ASSET " FROM assets a WHERE a.id = ?", id);
+}
+
 std::optional<Asset> findAssetBySha(store::Conn& c, const std::string& sha256_hex) {
-  auto& q = c.statement(
-      AIGATE_SELECT_ASSET " FROM assets a WHERE a.sha256 = ?");
-  q.bind(1, sha256_hex);
-  std::optional<Asset> out;
-  if (q.executeStep()) out = readAsset(q);
-  q.reset();
-  return out;
+  return findOne(c, AIGATE_SELECT_ASSET " FROM assets a WHERE a.sha256 = ?", sha256_hex);
 }
 
 SearchResult search(store::Conn& c, const SearchQuery& query) {
