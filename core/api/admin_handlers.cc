@@ -2,6 +2,7 @@
 #include "core/api/app.h"
 #include "core/api/json_body.h"
 #include "core/api/user_json.h"
+#include "core/library/catalog.h"
 
 namespace aigate::api {
 namespace {
@@ -75,6 +76,31 @@ Outcome revokeKey(Context& ctx) {
   });
 }
 
+nlohmann::json adminAssetJson(const library::Asset& asset, const std::string& base_url) {
+  auto json = library::assetJson(asset, base_url);
+  json["sha256"] = asset.sha256;
+  json["owner_id"] = asset.owner_id ? nlohmann::json(*asset.owner_id) : nlohmann::json(nullptr);
+  json["prompt"] = asset.prompt ? nlohmann::json(*asset.prompt) : nlohmann::json(nullptr);
+  return json;
+}
+
+Outcome getAsset(Context& ctx) {
+  auto asset = library::findAsset(ctx.app.store().reader(), ctx.param(0));
+  if (!asset) return Error(ErrorCode::kNotFound, "No asset " + ctx.param(0) + ".");
+  return Reply::json(200, adminAssetJson(*asset, ctx.app.baseUrl(ctx.req)));
+}
+
+// Removes an asset from the library and its file from storage (files are
+// content-addressed, one asset each).
+Outcome deleteAsset(Context& ctx) {
+  return TxnHandler([&app = ctx.app, id = ctx.param(0)](store::Conn& c) -> Result<Reply> {
+    auto deleted = library::deleteAsset(c, id);
+    if (!deleted) return Error(ErrorCode::kNotFound, "No asset " + id + ".");
+    if (Status removed = app.storage().remove(deleted->file); !removed.ok()) return removed.error();
+    return Reply::json(200, {{"id", id}, {"deleted", true}});
+  });
+}
+
 }  // namespace
 
 void addAdminRoutes(Router& router) {
@@ -83,6 +109,8 @@ void addAdminRoutes(Router& router) {
   router.add({Method::kPost, "/admin/v1/users/{id}/credits", Access::kAdmin, grantCredits});
   router.add({Method::kPost, "/admin/v1/users/{id}/keys", Access::kAdmin, createKey});
   router.add({Method::kDelete, "/admin/v1/keys/{id}", Access::kAdmin, revokeKey});
+  router.add({Method::kGet, "/admin/v1/assets/{id}", Access::kAdmin, getAsset});
+  router.add({Method::kDelete, "/admin/v1/assets/{id}", Access::kAdmin, deleteAsset});
 }
 
 }  // namespace aigate::api

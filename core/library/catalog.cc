@@ -148,6 +148,15 @@ std::optional<Asset> findAsset(store::Conn& c, const std::string& id) {
   return findOne(c, AIGATE_SELECT_ASSET " FROM assets a WHERE a.id = ?", id);
 }
 
+std::optional<Asset> deleteAsset(store::Conn& c, const std::string& id) {
+  auto asset = findAsset(c, id);
+  if (!asset) return std::nullopt;
+  auto& q = c.statement("DELETE FROM assets WHERE id = ?");
+  q.bind(1, id);
+  q.exec();
+  return asset;
+}
+
 std::optional<Asset> findAssetBySha(store::Conn& c, const std::string& sha256_hex) {
   return findOne(c, AIGATE_SELECT_ASSET " FROM assets a WHERE a.sha256 = ?", sha256_hex);
 }

@@ -23,6 +23,9 @@ struct Inserted {
 Inserted insertAsset(store::Conn& c, Asset asset);
 
 std::optional<Asset> findAsset(store::Conn& c, const std::string& id);
+// Deletes the asset `id` (and its index entry); returns it, or nullopt when
+// there is none.
+std::optional<Asset> deleteAsset(store::Conn& c, const std::string& id);
 std::optional<Asset> findAssetBySha(store::Conn& c, const std::string& sha256_hex);
 
 struct SearchQuery {

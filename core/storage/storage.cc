@@ -2,6 +2,7 @@
 
 #include "core/common/crypto.h"
 
+#include <cerrno>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -92,6 +93,12 @@ std::optional<ObjectInfo> LocalStorage::stat(const std::string& key) const {
   struct stat st {};
   if (::stat(pathOf(key).c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return std::nullopt;
   return ObjectInfo{static_cast<uint64_t>(st.st_size), static_cast<int64_t>(st.st_mtime)};
+}
+
+Status LocalStorage::remove(const std::string& key) {
+  if (std::remove(pathOf(key).c_str()) != 0 && errno != ENOENT)
+    return storageError("cannot delete " + key);
+  return Status::Ok();
 }
 
 Result<std::string> LocalStorage::read(const std::string& key, uint64_t offset,

@@ -31,6 +31,8 @@ class AssetStorage {
   // Stores `bytes` under `key`; a no-op when the key exists already.
   virtual Status putBytes(const std::string& key, std::string_view bytes) = 0;
   virtual std::optional<ObjectInfo> stat(const std::string& key) const = 0;
+  // Deletes `key`; a no-op when it is absent.
+  virtual Status remove(const std::string& key) = 0;
   // Bytes [offset, offset + length) of `key`.
   virtual Result<std::string> read(const std::string& key, uint64_t offset,
                                    uint64_t length) const = 0;
@@ -51,6 +53,7 @@ class LocalStorage : public AssetStorage {
   Status putFile(const std::string& key, const std::string& source_path) override;
   Status putBytes(const std::string& key, std::string_view bytes) override;
   std::optional<ObjectInfo> stat(const std::string& key) const override;
+  Status remove(const std::string& key) override;
   Result<std::string> read(const std::string& key, uint64_t offset,
                            uint64_t length) const override;
 

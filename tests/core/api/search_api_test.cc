@@ -147,3 +147,24 @@ TEST_CASE("bad search parameters are 400 naming the field", "[api][search]") {
   CHECK(f.gw.get("/api/v1/search?offset=-1", f.key).json()["field"] == "offset");
   CHECK(f.gw.get("/api/v1/search").status == 401);
 }
+
+TEST_CASE("the operator reads and deletes library assets", "[api][search][admin]") {
+  SearchFixture f;
+  auto item = f.search("?q=pizza")["items"][0];
+  const std::string id = item["id"];
+  const std::string url = item["url"];
+  auto read = f.gw.get("/admin/v1/assets/" + id, aigate::testing::kAdminToken);
+  REQUIRE(read.status == 200);
+  CHECK(read.json()["sha256"].get<std::string>().size() == 64);
+  CHECK(read.json()["owner_id"].is_null());
+
+  CHECK(f.gw.del("/admin/v1/assets/" + id, f.key).status == 401);
+  auto deleted = f.gw.del("/admin/v1/assets/" + id, aigate::testing::kAdminToken);
+  REQUIRE(deleted.status == 200);
+  CHECK(deleted.json()["deleted"] == true);
+  CHECK(f.search("?q=pizza")["total"] == 0);
+  CHECK(f.search("")["total"] == 7);
+  CHECK(f.gw.get(url.substr(url.find("/files/"))).status == 404);
+  CHECK(f.gw.del("/admin/v1/assets/" + id, aigate::testing::kAdminToken).status == 404);
+  CHECK(f.gw.get("/admin/v1/assets/ast_nope", aigate::testing::kAdminToken).status == 404);
+}
