@@ -1,5 +1,7 @@
 #include "core/cli/commands.h"
 
+#include "core/library/catalog.h"
+
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -24,7 +26,15 @@ std::unique_ptr<store::Store> openStore(const config::Config& cfg) {
   options.synchronous_full = cfg.store.synchronous == "full";
   options.group_commit_max = cfg.store.group_commit_max;
   options.busy_timeout_ms = cfg.store.busy_timeout_ms;
-  return std::make_unique<store::Store>(options);
+  auto store = std::make_unique<store::Store>(options);
+  // An import that died while bulk loading left the search index incomplete.
+  Status repaired = store->writeSync([](store::Conn& c) {
+    if (library::repairIndex(c))
+      std::cerr << "aigate: rebuilt the search index after an interrupted bulk import" << std::endl;
+    return Status::Ok();
+  });
+  if (!repaired.ok()) throw std::runtime_error(repaired.error().message());
+  return store;
 }
 
 std::unique_ptr<storage::AssetStorage> openStorage(const config::Config& cfg) {

@@ -3,6 +3,7 @@
 #include "core/common/clock.h"
 #include "core/common/crypto.h"
 #include "core/library/text.h"
+#include "core/store/migrations.h"
 
 namespace aigate::library {
 namespace {
@@ -146,6 +147,23 @@ std::optional<Asset> findOne(store::Conn& c, std::string_view sql, const std::st
 
 std::optional<Asset> findAsset(store::Conn& c, const std::string& id) {
   return findOne(c, AIGATE_SELECT_ASSET " FROM assets a WHERE a.id = ?", id);
+}
+
+void beginBulkLoad(store::Conn& c) { c.db().exec("DROP TRIGGER IF EXISTS assets_fts_insert"); }
+
+void endBulkLoad(store::Conn& c) {
+  c.db().exec("INSERT INTO assets_fts (assets_fts) VALUES ('rebuild')");
+  c.db().exec(std::string(store::kAssetsFtsInsertTrigger));
+}
+
+bool repairIndex(store::Conn& c) {
+  const bool present =
+      c.db().execAndGet("SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger'"
+                        " AND name = 'assets_fts_insert'")
+          .getInt() == 1;
+  if (present) return false;
+  endBulkLoad(c);
+  return true;
 }
 
 std::optional<Asset> deleteAsset(store::Conn& c, const std::string& id) {

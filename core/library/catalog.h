@@ -22,6 +22,16 @@ struct Inserted {
 };
 Inserted insertAsset(store::Conn& c, Asset asset);
 
+// Bulk loading, for large imports: between begin and end, inserted assets are
+// not indexed one by one; end rebuilds the full-text index once (seconds for
+// a million assets, instead of minutes of per-row maintenance). Assets
+// inserted meanwhile by anyone become searchable at the end.
+void beginBulkLoad(store::Conn& c);
+void endBulkLoad(store::Conn& c);
+// Finishes a bulk load that was cut short (a crash): returns true when it had
+// to rebuild the index. Cheap when there is nothing to do.
+bool repairIndex(store::Conn& c);
+
 std::optional<Asset> findAsset(store::Conn& c, const std::string& id);
 // Deletes the asset `id` (and its index entry); returns it, or nullopt when
 // there is none.

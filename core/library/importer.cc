@@ -53,21 +53,19 @@ void flush(store::Store& store, std::vector<Asset>& batch, ImportReport& report)
   batch.clear();
 }
 
-}  // namespace
+// Runs `fn` in one store write; throws when the store refuses it.
+void writeOrThrow(store::Store& store, const std::function<void(store::Conn&)>& fn) {
+  Status status = store.writeSync([&](store::Conn& c) {
+    fn(c);
+    return Status::Ok();
+  });
+  if (!status.ok()) throw std::runtime_error("the store refused the import: " + status.error().message());
+}
 
-ImportReport importLibrary(const std::string& path, store::Store& store,
-                           storage::AssetStorage& storage, const ImportProgress& progress) {
-  const fs::path manifest_path = findManifest(path);
-  const std::string text = readAll(manifest_path);
-  const bool csv = manifest_path.extension() == ".csv";
-  Manifest manifest = csv ? parseCsv(text) : parseJsonl(text);
-
-  ImportReport report;
-  report.manifest = manifest_path.string();
-  report.rows = static_cast<int>(manifest.rows.size() + manifest.problems.size());
-  for (const auto& p : manifest.problems) report.problems.push_back({p.line, "", p.problem});
-
-  const fs::path base = manifest_path.parent_path();
+// Probes, stores and catalogs every good row; bad ones go to the report.
+void importRows(const Manifest& manifest, const std::filesystem::path& base, store::Store& store,
+                storage::AssetStorage& storage, const ImportProgress& progress,
+                ImportReport& report) {
   std::vector<Asset> batch;
   int done = 0;
   for (const auto& row : manifest.rows) {
@@ -106,6 +104,33 @@ ImportReport importLibrary(const std::string& path, store::Store& store,
     if (batch.size() >= kBatch) flush(store, batch, report);
   }
   flush(store, batch, report);
+}
+
+}  // namespace
+
+ImportReport importLibrary(const std::string& path, store::Store& store,
+                           storage::AssetStorage& storage, const ImportProgress& progress,
+                           const ImportOptions& options) {
+  const fs::path manifest_path = findManifest(path);
+  const std::string text = readAll(manifest_path);
+  const bool csv = manifest_path.extension() == ".csv";
+  Manifest manifest = csv ? parseCsv(text) : parseJsonl(text);
+
+  ImportReport report;
+  report.manifest = manifest_path.string();
+  report.rows = static_cast<int>(manifest.rows.size() + manifest.problems.size());
+  for (const auto& p : manifest.problems) report.problems.push_back({p.line, "", p.problem});
+
+  const fs::path base = manifest_path.parent_path();
+  const bool bulk = static_cast<int>(manifest.rows.size()) >= options.bulk_rows;
+  if (bulk) writeOrThrow(store, beginBulkLoad);
+  try {
+    importRows(manifest, base, store, storage, progress, report);
+  } catch (...) {
+    if (bulk) writeOrThrow(store, endBulkLoad);
+    throw;
+  }
+  if (bulk) writeOrThrow(store, endBulkLoad);
   std::stable_sort(report.problems.begin(), report.problems.end(),
                    [](const ImportProblem& a, const ImportProblem& b) { return a.line < b.line; });
   if (progress) progress(static_cast<int>(manifest.rows.size()), static_cast<int>(manifest.rows.size()));

@@ -25,6 +25,11 @@ struct ImportReport {
   std::vector<ImportProblem> problems;  // rows left out, with the reason
 };
 
+struct ImportOptions {
+  // From this many rows on, the import loads in bulk (see beginBulkLoad()).
+  int bulk_rows = 20'000;
+};
+
 // Called now and then with rows done and rows in all.
 using ImportProgress = std::function<void(int done, int total)>;
 
@@ -33,6 +38,7 @@ using ImportProgress = std::function<void(int done, int total)>;
 // its folder. Bad rows are reported and skipped; good rows are kept. Throws
 // std::runtime_error when there is no manifest to read.
 ImportReport importLibrary(const std::string& path, store::Store& store,
-                           storage::AssetStorage& storage, const ImportProgress& progress);
+                           storage::AssetStorage& storage, const ImportProgress& progress,
+                           const ImportOptions& options = {});
 
 }  // namespace aigate::library

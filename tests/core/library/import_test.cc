@@ -1,5 +1,6 @@
 #include "core/library/importer.h"
 
+#include "core/cli/commands.h"
 #include "core/library/catalog.h"
 #include "tests/support/media_samples.h"
 #include "tests/support/sample_library.h"
@@ -96,4 +97,53 @@ TEST_CASE("import without a manifest fails clearly", "[import]") {
   testing::TempDir dir;
   CHECK_THROWS_WITH(testing::importInto(gw, dir.path()), Catch::Contains("no manifest.jsonl or manifest.csv"));
   CHECK_THROWS_WITH(testing::importInto(gw, dir.file("nope")), Catch::Contains("no such file"));
+}
+
+TEST_CASE("a large import loads in bulk and every asset is searchable", "[import]") {
+  testing::TestGateway gw;
+  testing::TempDir dir;
+  testing::writeLibraryFolder(dir.path(), testing::standardLibrary());
+  library::ImportOptions bulk;
+  bulk.bulk_rows = 1;  // treat this import as large
+  const auto report = library::importLibrary(dir.path(), gw.store(), gw.storage(), nullptr, bulk);
+  CHECK(report.imported == 8);
+  auto& c = gw.store().reader();
+  CHECK(only(c, "pizza").title == "Margherita pizza");
+  CHECK(library::search(c, {}).total == 8);
+  // The per-row trigger is back: a later ordinary insert is indexed at once.
+  testing::TempDir more;
+  testing::writeLibraryFolder(more.path(), {{"kite.png", 64, 64, "Red kite", "", "", {}}});
+  CHECK(testing::importInto(gw, more.path()).imported == 1);
+  CHECK(only(c, "kite").title == "Red kite");
+}
+
+TEST_CASE("an interrupted bulk load is finished when the store opens", "[import]") {
+  testing::TempDir data;
+  config::Config cfg;
+  cfg.data_dir = data.path();
+  cfg.store.synchronous = "normal";
+  {
+    auto store = cli::openStore(cfg);
+    REQUIRE(store->writeSync([](store::Conn& c) {
+                   library::beginBulkLoad(c);
+                   library::Asset a;
+                   a.type = "image";
+                   a.file = "ab/x.png";
+                   a.mime = "image/png";
+                   a.sha256 = std::string(64, 'a');
+                   a.title = "Lonely lighthouse";
+                   a.aspect_ratio = "1:1";
+                   library::insertAsset(c, a);
+                   return Status::Ok();
+                 }).ok());
+    library::SearchQuery q;
+    q.text = "lighthouse";
+    CHECK(library::search(store->reader(), q).total == 0);  // not indexed yet: the "crash"
+  }
+  auto reopened = cli::openStore(cfg);
+  library::SearchQuery q;
+  q.text = "lighthouse";
+  CHECK(library::search(reopened->reader(), q).total == 1);
+  CHECK(reopened->reader().db().execAndGet(
+            "SELECT COUNT(*) FROM sqlite_master WHERE name = 'assets_fts_insert'").getInt() == 1);
 }
