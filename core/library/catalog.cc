@@ -96,13 +96,12 @@ SearchResult run(store::Conn& c, const char* sql, const char* count_sql, const s
 }  // namespace
 
 Inserted insertAsset(store::Conn& c, Asset a) {
-  if (auto existing = findAssetBySha(c, a.sha256)) return {existing->id, false};
   if (a.id.empty()) a.id = newId("ast");
   if (a.created_at == 0) a.created_at = unixSeconds();
   auto& q = c.statement(
       "INSERT INTO assets (id, type, file, mime, bytes, sha256, title, description, topic, tags,"
       " aspect_ratio, width, height, duration_s, source, provider, owner_id, prompt, created_at)"
-      " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+      " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (sha256) DO NOTHING");
   int i = 1;
   q.bind(i++, a.id);
   q.bind(i++, a.type);
@@ -127,7 +126,7 @@ Inserted insertAsset(store::Conn& c, Asset a) {
   if (a.prompt) q.bind(i, *a.prompt);
   ++i;
   q.bind(i++, a.created_at);
-  q.exec();
+  if (q.exec() == 0) return {findAssetBySha(c, a.sha256)->id, false};  // the same file is in already
   return {a.id, true};
 }
 
