@@ -3,6 +3,8 @@
 #include "core/common/crypto.h"
 #include "core/credits/idempotency.h"
 
+#include <cctype>
+
 namespace aigate::api {
 namespace {
 

@@ -8,7 +8,8 @@
 #include "core/credits/ledger.h"
 #include "core/library/asset.h"
 #include "core/library/matcher.h"
-#include "core/library/media_probe.h"
+
+#include <cmath>
 
 namespace aigate::api {
 namespace {

@@ -4,7 +4,6 @@
 #include "core/common/clock.h"
 #include "core/library/asset.h"
 #include "core/library/catalog.h"
-#include "core/library/media_probe.h"
 
 #include <ctime>
 

@@ -51,7 +51,8 @@ int run(int argc, char** argv) {
   grant->add_option("--user", grant_user, "User id or email")->required();
   auto* pack_opt = grant->add_option("--pack", grant_pack, "Pack to buy");
   auto* credits_opt =
-      grant->add_option("--credits", grant_credits, "Credits to grant")->check(CLI::PositiveNumber);
+      grant->add_option("--credits", grant_credits, "Credits to grant")
+          ->check(CLI::Range(int64_t{1}, int64_t{1'000'000'000}));
   pack_opt->excludes(credits_opt);
   grant->add_option("--note", note, "Note written to the ledger");
   grant->callback([&] {

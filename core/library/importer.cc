@@ -37,22 +37,6 @@ std::string readAll(const fs::path& p) {
   return s.str();
 }
 
-// Writes a batch of assets in one transaction; counts new ones and duplicates.
-void flush(store::Store& store, std::vector<Asset>& batch, ImportReport& report) {
-  if (batch.empty()) return;
-  int inserted = 0;
-  Status status = store.writeSync([&](store::Conn& c) -> Status {
-    inserted = 0;
-    for (const auto& asset : batch)
-      if (insertAsset(c, asset).inserted) ++inserted;
-    return Status::Ok();
-  });
-  if (!status.ok()) throw std::runtime_error("the store refused the import: " + status.error().message());
-  report.imported += inserted;
-  report.duplicates += static_cast<int>(batch.size()) - inserted;
-  batch.clear();
-}
-
 // Runs `fn` in one store write; throws when the store refuses it.
 void writeOrThrow(store::Store& store, const std::function<void(store::Conn&)>& fn) {
   Status status = store.writeSync([&](store::Conn& c) {
@@ -60,6 +44,20 @@ void writeOrThrow(store::Store& store, const std::function<void(store::Conn&)>& 
     return Status::Ok();
   });
   if (!status.ok()) throw std::runtime_error("the store refused the import: " + status.error().message());
+}
+
+// Writes a batch of assets in one transaction; counts new ones and duplicates.
+void flush(store::Store& store, std::vector<Asset>& batch, ImportReport& report) {
+  if (batch.empty()) return;
+  int inserted = 0;
+  writeOrThrow(store, [&](store::Conn& c) {
+    inserted = 0;
+    for (const auto& asset : batch)
+      if (insertAsset(c, asset).inserted) ++inserted;
+  });
+  report.imported += inserted;
+  report.duplicates += static_cast<int>(batch.size()) - inserted;
+  batch.clear();
 }
 
 // Probes, stores and catalogs every good row; bad ones go to the report.

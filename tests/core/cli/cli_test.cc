@@ -192,3 +192,10 @@ TEST_CASE("plugins list loads the configured plugins; a bad one stops serve", "[
   CHECK(dup.err.find("plugins.paths: ") != std::string::npos);
   CHECK(dup.err.find("already loaded") != std::string::npos);
 }
+
+TEST_CASE("a credit amount out of range is a readable usage error", "[cli]") {
+  TempDir dir;
+  auto zero = runAigate(dir, "admin credits grant --user u@example.com --credits 0 --data " + dir.file("data"));
+  CHECK(zero.exit_code == 2);
+  CHECK(zero.err.find("--credits: Value 0 not in range 1 to 1000000000") != std::string::npos);
+}
