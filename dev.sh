@@ -18,6 +18,7 @@ PACKAGES=(
   libcurl4-openssl-dev libsqlitecpp-dev libsqlite3-dev libssl-dev
   libcli11-dev catch2
   ffmpeg libpng-dev libjpeg62-turbo-dev
+  libavcodec-dev libavformat-dev libavutil-dev
 )
 
 install_packages() {

@@ -1,5 +1,6 @@
 #include "config.h"
 
+#include <nlohmann/json.hpp>
 #include <yaml-cpp/yaml.h>
 
 #include <cstdlib>
@@ -161,6 +162,48 @@ void readTier(MapReader& r, TierConfig& tier) {
   r.read("concurrent_generations", tier.concurrent_generations);
 }
 
+// A YAML value as JSON: mappings and lists recursively; a scalar becomes a
+// boolean, a number or a string, as YAML would read it.
+nlohmann::json yamlToJson(const YAML::Node& node) {
+  if (!node || node.IsNull()) return nullptr;
+  if (node.IsMap()) {
+    nlohmann::json out = nlohmann::json::object();
+    for (const auto& entry : node) out[entry.first.Scalar()] = yamlToJson(entry.second);
+    return out;
+  }
+  if (node.IsSequence()) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& item : node) out.push_back(yamlToJson(item));
+    return out;
+  }
+  const std::string& text = node.Scalar();
+  if (node.Tag() == "!") return text;  // quoted: always a string
+  bool b;
+  if (YAML::convert<bool>::decode(node, b)) return b;
+  int64_t i;
+  if (YAML::convert<int64_t>::decode(node, i)) return i;
+  double d;
+  if (YAML::convert<double>::decode(node, d)) return d;
+  return text;
+}
+
+void readProvider(MapReader& r, ProviderConfig& provider, Problems& problems) {
+  r.read("name", provider.name);
+  r.read("plugin", provider.plugin);
+  r.read("api_key_env", provider.api_key_env);
+  if (YAML::Node settings = r.child("settings")) {
+    if (!settings.IsMap())
+      problems.add(settings.Mark(), r.path() + ".settings", "must be a mapping");
+    else
+      provider.settings_json = yamlToJson(settings).dump();
+  }
+  if (YAML::Node key = r.child("api_key")) {
+    problems.add(key.Mark(), r.path() + ".api_key",
+                 "secrets do not belong in the config file; name an environment variable in "
+                 "api_key_env instead");
+  }
+}
+
 void readPack(MapReader& r, PackConfig& pack) {
   r.read("name", pack.name);
   r.read("credits", pack.credits);
@@ -207,6 +250,32 @@ void validate(const Config& c, const std::map<std::string, YAML::Mark>& marks, P
   if (c.library.match_threshold < 0 || c.library.match_threshold > 1)
     p.add(mark("library.match_threshold"), "library.match_threshold",
           "must be between 0 and 1");
+
+  std::set<std::string> provider_names;
+  for (size_t i = 0; i < c.providers.size(); ++i) {
+    const auto& pr = c.providers[i];
+    const std::string path = "providers[" + std::to_string(i) + "]";
+    if (pr.name.empty() || pr.name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_") !=
+                               std::string::npos)
+      p.add(mark(path), path + ".name", "must be [a-z0-9_]+, got \"" + pr.name + "\"");
+    if (!provider_names.insert(pr.name).second)
+      p.add(mark(path), path + ".name", "duplicate provider \"" + pr.name + "\"");
+    if (pr.plugin.empty()) p.add(mark(path), path + ".plugin", "is required");
+  }
+  for (const auto& [kind, list] : {std::pair{"image", &c.generation.image},
+                                   std::pair{"video", &c.generation.video}}) {
+    for (size_t i = 0; i < list->size(); ++i) {
+      const std::string path = std::string("generation.") + kind + "[" + std::to_string(i) + "]";
+      if (!c.findProvider((*list)[i]))
+        p.add(mark(path), path, "unknown provider \"" + (*list)[i] + "\" (not in providers)");
+    }
+  }
+  positive("generation.image_wait_s", c.generation.image_wait_s);
+  positive("generation.job_deadline_s", c.generation.job_deadline_s);
+  positive("generation.max_attempts", c.generation.max_attempts);
+  nonNegative("generation.retry_base_ms", c.generation.retry_base_ms);
+  positive("generation.workers", c.generation.workers);
+  positive("generation.max_output_bytes", c.generation.max_output_bytes);
 
   if (c.tiers.empty()) p.add(mark("tiers"), "tiers", "must name at least one tier");
   std::set<std::string> tier_names;
@@ -264,11 +333,18 @@ Config::Config() {
       {"pro", 12000, 79, "pro"},
       {"scale", 35000, 199, "scale"},
   };
+  providers = {{"local", "local", "{}", ""}};
 }
 
 const TierConfig* Config::findTier(const std::string& name) const {
   for (const auto& t : tiers)
     if (t.name == name) return &t;
+  return nullptr;
+}
+
+const ProviderConfig* Config::findProvider(const std::string& name) const {
+  for (const auto& p : providers)
+    if (p.name == name) return &p;
   return nullptr;
 }
 
@@ -334,6 +410,20 @@ Config parse(const std::string& yaml_text, const std::string& source_name) {
     {
       MapReader r(top.child("plugins"), "plugins", problems);
       r.readList("paths", c.plugins.paths);
+    }
+    readItems(top.child("providers"), "providers", problems, c.providers,
+              [&](MapReader& r, ProviderConfig& p) { readProvider(r, p, problems); });
+    {
+      MapReader r(top.child("generation"), "generation", problems);
+      r.readList("image", c.generation.image);
+      r.readList("video", c.generation.video);
+      r.read("image_wait_s", c.generation.image_wait_s);
+      r.read("job_deadline_s", c.generation.job_deadline_s);
+      r.read("max_attempts", c.generation.max_attempts);
+      r.read("retry_base_ms", c.generation.retry_base_ms);
+      r.read("workers", c.generation.workers);
+      r.read("max_output_bytes", c.generation.max_output_bytes);
+      r.read("share_generated", c.generation.share_generated);
     }
     {
       MapReader r(top.child("idempotency"), "idempotency", problems);

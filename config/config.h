@@ -80,7 +80,39 @@ struct LibraryConfig {
 struct PluginsConfig {
   // Plugin files loaded at start-up; a relative path is taken from the folder
   // of the aigate binary.
-  std::vector<std::string> paths;
+  std::vector<std::string> paths = {"../plugins/aigate_local.so"};
+};
+
+// One configured provider: a loaded plugin plus the operator's settings.
+struct ProviderConfig {
+  std::string name;    // what clients and routing call it: [a-z0-9_]+
+  std::string plugin;  // the name of a loaded plugin
+  // The plugin's settings as JSON text (base URL, timeouts…; never a secret).
+  std::string settings_json = "{}";
+  // Environment variable holding the operator's API key for this provider;
+  // "" when the provider needs none.
+  std::string api_key_env;
+};
+
+struct GenerationConfig {
+  // Providers tried in order for each kind, until routing rules replace them.
+  std::vector<std::string> image = {"local"};
+  std::vector<std::string> video = {"local"};
+  // An image request waits this long for its result before answering 202.
+  int image_wait_s = 30;
+  // A job not finished by then fails and its credits are released.
+  int job_deadline_s = 900;
+  // Tries of one provider when it fails with a retryable error.
+  int max_attempts = 3;
+  // The first retry waits about this long (±50% jitter), doubling each time.
+  int retry_base_ms = 500;
+  // Threads for local rendering and output downloads.
+  int workers = 2;
+  // Outputs larger than this fail the job.
+  int64_t max_output_bytes = 256ll << 20;
+  // Generated assets also join the shared library (otherwise only their owner
+  // finds them).
+  bool share_generated = false;
 };
 
 struct IdempotencyConfig {
@@ -107,6 +139,8 @@ struct Config {
   FeaturesConfig features;
   LibraryConfig library;
   PluginsConfig plugins;
+  std::vector<ProviderConfig> providers;
+  GenerationConfig generation;
   IdempotencyConfig idempotency;
   AdminConfig admin;
 
@@ -114,6 +148,7 @@ struct Config {
 
   const TierConfig* findTier(const std::string& name) const;
   const PackConfig* findPack(const std::string& name) const;
+  const ProviderConfig* findProvider(const std::string& name) const;
 };
 
 // Thrown by load() with every problem found, one per line:

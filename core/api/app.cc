@@ -2,6 +2,7 @@
 
 #include "core/common/crypto.h"
 #include "core/credits/idempotency.h"
+#include "core/jobs/executor.h"
 
 #include <cctype>
 
@@ -91,6 +92,12 @@ App::App(config::Config config, store::Store& store, storage::AssetStorage& stor
   addAdminRoutes(router_);
   addLibraryRoutes(router_);
   addGenerateRoutes(router_);
+  addJobRoutes(router_);
+}
+
+void App::startDraining() {
+  draining_ = true;
+  if (executor_) executor_->releaseWatchers();
 }
 
 std::string App::baseUrl(const Request& req) const {
@@ -157,6 +164,14 @@ void App::handle(Request req, Send send) {
   const int64_t* balance_ptr = caller ? &balance : nullptr;
   if (auto* reply = std::get_if<Reply>(&outcome)) return answer(std::move(*reply), balance_ptr);
   if (auto* error = std::get_if<Error>(&outcome)) return answer(Reply::fromError(*error), balance_ptr);
+  if (auto* deferred = std::get_if<Deferred>(&outcome)) {
+    auto shared_req = std::make_shared<Request>(std::move(req));
+    (*deferred)([shared_req, send = std::move(send)](Reply reply) {
+      finishReply(reply, *shared_req, nullptr);
+      send(std::move(reply));
+    });
+    return;
+  }
   runWrite(std::make_shared<Request>(std::move(req)), match.route->access, std::move(caller),
            std::move(std::get<TxnHandler>(outcome)), std::move(send));
 }
@@ -228,8 +243,16 @@ void App::runWrite(std::shared_ptr<Request> req, Access access,
   auto done = [req, state, send = std::move(send)](const Status& status) {
     Reply reply = status.ok() ? std::move(state->reply) : Reply::fromError(status.error());
     const int64_t* balance = state->balance ? &*state->balance : nullptr;
-    finishReply(reply, *req, balance);
-    send(std::move(reply));
+    auto after_commit = std::move(reply.after_commit);
+    reply.after_commit = nullptr;
+    if (!after_commit || !status.ok()) {
+      finishReply(reply, *req, balance);
+      return send(std::move(reply));
+    }
+    after_commit(std::move(reply), [req, send](Reply final_reply) {
+      finishReply(final_reply, *req, nullptr);
+      send(std::move(final_reply));
+    });
   };
   store_.write(std::move(apply), std::move(done));
 }

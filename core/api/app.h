@@ -13,6 +13,10 @@
 #include "core/store/store.h"
 
 #include <atomic>
+
+namespace aigate::jobs {
+class Executor;
+}
 #include <functional>
 #include <string>
 
@@ -38,13 +42,17 @@ class App {
   // Answers `req` by calling `send` exactly once.
   void handle(Request req, Send send);
 
-  // After this, new requests get 503 shutting_down.
-  void startDraining() { draining_ = true; }
+  // After this, new requests get 503 shutting_down, and requests waiting
+  // for a job are answered with its current state.
+  void startDraining();
   bool draining() const { return draining_; }
 
   const config::Config& config() const { return config_; }
   store::Store& store() { return store_; }
   storage::AssetStorage& storage() { return storage_; }
+  // The job executor; null when this gateway generates nothing.
+  jobs::Executor* executor() { return executor_; }
+  void setExecutor(jobs::Executor* executor) { executor_ = executor; }
   // Where clients reach this gateway: server.public_url, else http://<Host>.
   std::string baseUrl(const Request& req) const;
 
@@ -57,6 +65,7 @@ class App {
   storage::AssetStorage& storage_;
   const std::string admin_token_;  // empty: the admin API is off
   Router router_;
+  jobs::Executor* executor_ = nullptr;
   std::atomic<bool> draining_{false};
 };
 
@@ -69,5 +78,6 @@ void addAdminRoutes(Router& router);
 void addHealthRoutes(Router& router);
 void addLibraryRoutes(Router& router);
 void addGenerateRoutes(Router& router);
+void addJobRoutes(Router& router);
 
 }  // namespace aigate::api

@@ -1,14 +1,18 @@
 // POST /api/v1/generate/image and /video: library first. A good library match
-// is charged at the library price and returned at once; generation comes with
-// the provider plugins, so until then a miss is 503 generation_unavailable and
-// nothing is charged.
+// is charged at the library price and returned at once. Otherwise the cost is
+// held and a job is created in one transaction; the job runs through the
+// provider chain on the executor, and the request waits for it (images, up
+// to generation.image_wait_s; or `wait_s`) or answers 202 with the job.
 #include "core/api/app.h"
 #include "core/api/json_body.h"
 #include "core/api/query_params.h"
 #include "core/credits/ledger.h"
+#include "core/jobs/executor.h"
 #include "core/library/asset.h"
+#include "core/library/catalog.h"
 #include "core/library/matcher.h"
 
+#include <chrono>
 #include <cmath>
 
 namespace aigate::api {
@@ -35,7 +39,12 @@ struct GenerateRequest {
   std::string prompt;
   std::string aspect_ratio = "1:1";
   std::optional<std::string> topic;
+  std::optional<std::string> provider;
+  std::optional<std::string> model;
+  std::optional<int64_t> seed;
   bool force_gen = false;
+  bool async = false;
+  std::optional<int> wait_s;
 };
 
 // Reads and checks the body; Scale-only fields below Scale are 403.
@@ -49,11 +58,12 @@ Result<GenerateRequest> readRequest(Context& ctx) {
   auto ratio = f.string("aspect_ratio", false, 8);
   auto topic = f.string("topic", false, 64);
   auto force = f.boolean("force_gen", false);
-  f.string("provider", false, 64);
-  f.string("model", false, 128);
+  auto provider = f.string("provider", false, 64);
+  auto model = f.string("model", false, 128);
   f.string("webhook_url", false, 2048);
-  f.boolean("async", false);
-  f.integer("wait_s", false, 0, 600);
+  auto async = f.boolean("async", false);
+  auto wait_s = f.integer("wait_s", false, 0, 600);
+  auto seed = f.integer("seed", false, 0, (int64_t{1} << 53) - 1);
   if (!f.ok()) return f.error();
   if (auto it = body->find("routing"); it != body->end() && !it->is_null() && !it->is_object())
     return Error::invalidField("routing", "routing must be an object.");
@@ -66,6 +76,11 @@ Result<GenerateRequest> readRequest(Context& ctx) {
   }
   if (topic && !topic->empty()) g.topic = *topic;
   g.force_gen = force.value_or(false);
+  g.async = async.value_or(false);
+  if (wait_s) g.wait_s = static_cast<int>(*wait_s);
+  g.seed = seed;
+  if (provider && !provider->empty()) g.provider = *provider;
+  if (model && !model->empty()) g.model = *model;
 
   const int level = ctx.caller->user.tier_level;
   auto scaleOnly = [&](const char* field, const char* feature, int required) -> std::optional<Error> {
@@ -83,6 +98,43 @@ Result<GenerateRequest> readRequest(Context& ctx) {
     if (auto refused = scaleOnly(field, feature, required)) return *refused;
   }
   return g;
+}
+
+// The reply of a finished (or still running) generation job.
+Reply jobReply(App& app, const std::string& base_url, const jobs::Job& job) {
+  auto& reader = app.store().reader();
+  auto balance = credits::balanceOf(reader, job.user_id);
+  const int64_t available = balance ? balance->available() : 0;
+  if (job.status == "succeeded" && job.asset_id) {
+    if (auto asset = library::findAsset(reader, *job.asset_id)) {
+      return Reply::json(200, {{"source", "generated"},
+                               {"asset", library::assetJson(*asset, base_url)},
+                               {"credits_charged", job.cost},
+                               {"credits_balance", available},
+                               {"request_id", job.request_id},
+                               {"provider", job.provider()},
+                               {"byok", job.byok},
+                               {"match_score", nullptr},
+                               {"job_id", job.id}});
+    }
+  }
+  if (job.status == "failed") {
+    const bool upstream = job.error_code == "upstream_error";
+    Error error(upstream ? ErrorCode::kUpstreamError : ErrorCode::kGenerationUnavailable,
+                job.error_message.empty() ? "The generation failed." : job.error_message,
+                {{"provider", job.provider()},
+                 {"provider_error", job.provider_error},
+                 {"job_id", job.id},
+                 {"request_id", job.request_id},
+                 {"credits_charged", 0},
+                 {"credits_balance", available}});
+    return Reply::fromError(error);
+  }
+  return Reply::json(202, {{"source", "generated"},
+                           {"job", jobs::jobJson(job, std::nullopt, base_url)},
+                           {"credits_reserved", job.active() ? job.cost : 0},
+                           {"credits_balance", available},
+                           {"request_id", job.request_id}});
 }
 
 Outcome generate(Context& ctx, const std::string& kind) {
@@ -119,12 +171,67 @@ Outcome generate(Context& ctx, const std::string& kind) {
       });
     }
   }
-  return Error(ErrorCode::kGenerationUnavailable,
-               request->force_gen
-                   ? "force_gen asks for a generation, and no generation provider is configured."
-                   : "No library asset matches this prompt well enough, and no generation "
-                     "provider is configured.",
-               {{"request_id", ctx.req.request_id}});
+
+  const char* why = request->force_gen
+                        ? "force_gen asks for a generation, and "
+                        : "No library asset matches this prompt well enough, and ";
+  jobs::Executor* executor = ctx.app.executor();
+  std::vector<std::string> chain = executor ? executor->providers().chainFor(kind)
+                                            : std::vector<std::string>{};
+  if (request->provider) {
+    const jobs::Provider* p = executor ? executor->providers().find(*request->provider) : nullptr;
+    if (!p)
+      return Error(ErrorCode::kInvalidRequest, "Unknown provider \"" + *request->provider + "\".",
+                   {{"field", "provider"}});
+    if (!p->supports(kind))
+      return Error(ErrorCode::kInvalidRequest,
+                   "The provider " + *request->provider + " cannot make " + kind + "s.",
+                   {{"field", "provider"}});
+    chain = {*request->provider};
+  }
+  if (chain.empty())
+    return Error(ErrorCode::kGenerationUnavailable,
+                 std::string(why) + "no generation provider is configured for " + kind + "s.",
+                 {{"request_id", ctx.req.request_id}});
+
+  jobs::Job job;
+  job.user_id = ctx.caller->user.id;
+  job.kind = kind;
+  job.request = {{"kind", kind}, {"prompt", request->prompt}, {"aspect_ratio", request->aspect_ratio}};
+  if (request->topic) job.request["topic"] = *request->topic;
+  if (request->model) job.request["model"] = *request->model;
+  job.request["seed"] = request->seed.value_or(0);
+  job.chain = std::move(chain);
+  job.cost = kind == "video" ? cfg.prices.generated_video : cfg.prices.generated_image;
+  job.deadline_ms = jobs::unixMillis() + int64_t{cfg.generation.job_deadline_s} * 1000;
+  job.request_id = ctx.req.request_id;
+  int wait_s = kind == "image" ? cfg.generation.image_wait_s : 0;
+  if (request->wait_s) wait_s = *request->wait_s;
+  if (request->async) wait_s = 0;
+
+  return TxnHandler([job = std::move(job), wait_s, &app = ctx.app,
+                     base_url = ctx.app.baseUrl(ctx.req)](store::Conn& c) -> Result<Reply> {
+    auto created = jobs::createJob(c, job);
+    if (!created) return created.error();
+    Reply reply = jobReply(app, base_url, *created);
+    // The row was written in this transaction; answer from it, not a reader.
+    auto balance = credits::balanceOf(c, created->user_id);
+    if (balance) reply.body["credits_balance"] = balance->available();
+    reply.after_commit = [&app, base_url, job = *created, wait_s](
+                             Reply provisional, std::function<void(Reply)> send) {
+      jobs::Executor* executor = app.executor();
+      executor->submit(job);
+      if (wait_s <= 0) return send(std::move(provisional));
+      executor->watch(job.id, std::chrono::steady_clock::now() + std::chrono::seconds(wait_s),
+                      [&app, base_url, id = job.id, send](std::optional<jobs::Job> final_job) {
+                        if (!final_job) final_job = jobs::findJob(app.store().reader(), id);
+                        if (!final_job) return send(Reply::fromError(Error(
+                            ErrorCode::kInternalError, "The job " + id + " vanished.")));
+                        send(jobReply(app, base_url, *final_job));
+                      });
+    };
+    return reply;
+  });
 }
 
 Outcome generateImage(Context& ctx) { return generate(ctx, "image"); }

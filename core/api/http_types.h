@@ -46,6 +46,11 @@ struct Reply {
   // For HEAD: the Content-Length a GET would have had; no body is sent.
   std::optional<uint64_t> head_length;
   std::vector<std::pair<std::string, std::string>> headers;
+  // Set by a write handler whose answer comes later: after the commit it is
+  // called with this reply (completed, as a client would see it) and a
+  // function to send the real answer with, exactly once, from any thread.
+  // The reply recorded for an Idempotency-Key is this provisional one.
+  std::function<void(Reply provisional, std::function<void(Reply)> send)> after_commit;
 
   static Reply json(int status, nlohmann::json body) {
     Reply r;
@@ -59,7 +64,11 @@ struct Reply {
 // Work that must run in a store write; returns the reply to send.
 using TxnHandler = std::function<Result<Reply>(store::Conn&)>;
 
-// What a route handler decides: answer now, fail, or write first.
-using Outcome = std::variant<Reply, Error, TxnHandler>;
+// Work that answers later, from any thread, by calling `send` exactly once
+// (waiting for a job, say); it must not block the calling thread.
+using Deferred = std::function<void(std::function<void(Reply)> send)>;
+
+// What a route handler decides: answer now, fail, write first, or answer later.
+using Outcome = std::variant<Reply, Error, TxnHandler, Deferred>;
 
 }  // namespace aigate::api

@@ -2,6 +2,7 @@
 #include "core/api/app.h"
 #include "core/api/server.h"
 #include "core/cli/commands.h"
+#include "core/jobs/executor.h"
 
 #include <csignal>
 #include <iostream>
@@ -27,14 +28,23 @@ int serve(const CommonOptions& common, const ServeOptions& options) {
   std::signal(SIGPIPE, SIG_IGN);
 
   auto plugins = loadPlugins(cfg);
+  std::vector<std::string> problems;
+  auto providers = jobs::Providers::build(cfg, *plugins, &problems);
+  if (!problems.empty()) {
+    for (const auto& problem : problems) std::cerr << "aigate: " << cfg.source << ": " << problem << std::endl;
+    return 1;
+  }
   auto store = openStore(cfg);
   auto storage = openStorage(cfg);
+  jobs::Executor executor(jobs::executorOptions(cfg), *store, *storage, providers);
+  executor.start();
   api::App app(cfg, *store, *storage, admin_token);
+  app.setExecutor(&executor);
   api::Server server(app, api::serverOptions(cfg, host_port->host, host_port->port));
   server.start();
   std::cout << "aigate listening on http://" << host_port->host << ':' << server.port()
             << " (data: " << cfg.data_dir << ", config: " << cfg.source
-            << ", plugins: " << plugins->all().size()
+            << ", plugins: " << plugins->all().size() << ", providers: " << providers->size()
             << ", admin API: " << (admin_token.empty() ? "off" : "on") << ")" << std::endl;
 
   int signal_number = 0;
@@ -42,6 +52,7 @@ int serve(const CommonOptions& common, const ServeOptions& options) {
   std::cout << "aigate: " << (signal_number == SIGTERM ? "SIGTERM" : "SIGINT")
             << ", finishing in-flight requests" << std::endl;
   server.shutdown(std::chrono::milliseconds(cfg.server.shutdown_grace_ms));
+  executor.stop();  // unfinished jobs resume at the next start
   std::cout << "aigate: stopped" << std::endl;
   return 0;
 }

@@ -133,9 +133,46 @@ CREATE TRIGGER assets_fts_update AFTER UPDATE ON assets BEGIN
 END;
 )SQL";
 
+constexpr std::string_view kV3Jobs = R"SQL(
+-- Generation jobs. A job row holds everything needed to resume after a
+-- restart: the provider chain and position, the plugin's opaque state, the
+-- action in flight (`pending`), the hold and the deadline. Never a secret:
+-- `credential_ref` names where the key comes from ("operator" or "byok").
+CREATE TABLE jobs (
+  id             TEXT PRIMARY KEY,
+  user_id        TEXT NOT NULL REFERENCES users(id),
+  kind           TEXT NOT NULL CHECK (kind IN ('image','video')),
+  status         TEXT NOT NULL CHECK (status IN ('queued','running','succeeded','failed','canceled')),
+  progress       REAL NOT NULL DEFAULT 0,
+  request        TEXT NOT NULL,            -- normalized request JSON (prompt, aspect_ratio, …)
+  chain          TEXT NOT NULL,            -- JSON array of provider names, tried in order
+  chain_pos      INTEGER NOT NULL DEFAULT 0,
+  provider       TEXT NOT NULL,            -- chain[chain_pos]
+  credential_ref TEXT NOT NULL DEFAULT 'operator',
+  state          TEXT,                     -- the plugin's state after its last action
+  pending        TEXT,                     -- the action in flight (JSON), NULL before start
+  attempts       INTEGER NOT NULL DEFAULT 0,
+  next_at        INTEGER,                  -- unix ms of the next timer, if waiting
+  deadline_at    INTEGER NOT NULL,         -- unix ms
+  hold_id        TEXT REFERENCES holds(id),  -- NULL when the job costs nothing
+  cost           INTEGER NOT NULL,
+  byok           INTEGER NOT NULL DEFAULT 0,
+  asset_id       TEXT,
+  error_code     TEXT,
+  error_message  TEXT,
+  provider_error TEXT,
+  request_id     TEXT,
+  created_at     INTEGER NOT NULL,
+  updated_at     INTEGER NOT NULL
+);
+CREATE INDEX jobs_active ON jobs(status) WHERE status IN ('queued','running');
+CREATE INDEX jobs_by_user ON jobs(user_id, created_at);
+)SQL";
+
 constexpr Migration kMigrations[] = {
     {1, "accounts, ledger, keys, idempotency", kV1Accounts},
     {2, "asset library with full-text search", kV2Library},
+    {3, "durable generation jobs", kV3Jobs},
 };
 
 }  // namespace

@@ -1,9 +1,9 @@
-// "hello": an example provider plugin for a small asynchronous image API.
+// "hello": an example provider plugin for a small asynchronous media API.
 //
 // The API it speaks (a stand-in for a real provider):
-//   POST {base_url}/v1/images  {"prompt", "aspect_ratio"}   → {"id", "status"}
+//   POST {base_url}/v1/images  {"prompt", "kind", "aspect_ratio"} → {"id", "status"}
 //   GET  {base_url}/v1/images/{id}                          → {"status": "queued" |
-//        "running" | "succeeded" | "failed", "url", "width", "height", "error"}
+//        "running" | "succeeded" | "failed", "url", "mime", "width", "height", "error"}
 //   DELETE {base_url}/v1/images/{id}                        → cancels
 // with "Authorization: Bearer <api key>".
 //
@@ -27,11 +27,11 @@ class HelloPlugin : public aigate::sdk::Plugin {
     return {{"name", "hello"},
             {"version", "1.0.0"},
             {"description", "Example plugin for the hello image API (examples/plugin-hello)."},
-            {"kinds", {"image"}},
+            {"kinds", {"image", "video"}},
             {"models", {"hello-1"}},
             {"default_model", "hello-1"},
             {"aspect_ratios", {"1:1", "16:9", "9:16"}},
-            {"price", {{"image", 10}}},
+            {"price", {{"image", 10}, {"video", 100}}},
             {"local", false},
             {"can_cancel", true}};
   }
@@ -43,8 +43,8 @@ class HelloPlugin : public aigate::sdk::Plugin {
   Action step(const Event& event) override {
     const std::string type = event.type();
     if (type == "start") return submit(event);
-    if (type == "timer") return poll(event.state());
-    if (type == "cancel") return cancel(event.state());
+    if (type == "timer") return poll(event);
+    if (type == "cancel") return cancel(event);
     if (type == "http_error")
       return Action::fail("upstream_unreachable", event.message(), /*retryable=*/true);
     if (type == "http_response") return onResponse(event);
@@ -52,33 +52,38 @@ class HelloPlugin : public aigate::sdk::Plugin {
   }
 
  private:
-  json headers(const json& state) const {
-    return {{"authorization", "Bearer " + state.value("api_key", std::string())},
-            {"content-type", "application/json"}};
+  // The key comes with every event; it is never kept in the state, which the
+  // gateway stores.
+  static json headers(const Event& event) {
+    const json& credential = event.credential();
+    const std::string key =
+        credential.is_object() ? credential.value("api_key", std::string()) : std::string();
+    return {{"authorization", "Bearer " + key}, {"content-type", "application/json"}};
   }
 
   Action submit(const Event& event) {
     const json& request = event.request();
-    json state = {{"phase", "submit"},
-                  {"api_key", event.credential().is_object()
-                                  ? event.credential().value("api_key", std::string())
-                                  : std::string()}};
+    json state = {{"phase", "submit"}};
     json body = {{"prompt", request.value("prompt", std::string())},
+                 {"kind", request.value("kind", std::string("image"))},
                  {"aspect_ratio", request.value("aspect_ratio", std::string("1:1"))}};
-    return Action::http("POST", base_url_ + "/v1/images", headers(state), body.dump(), state);
+    return Action::http("POST", base_url_ + "/v1/images", headers(event), body.dump(), state);
   }
 
-  Action poll(json state) {
+  Action poll(const Event& event) {
+    json state = event.state();
     state["phase"] = "poll";
     return Action::http("GET", base_url_ + "/v1/images/" + state.value("id", std::string()),
-                        headers(state), "", state);
+                        headers(event), "", state);
   }
 
-  Action cancel(json state) {
-    if (!state.contains("id")) return Action::fail("canceled", "canceled before submission", false);
+  Action cancel(const Event& event) {
+    json state = event.state();
+    if (!state.is_object() || !state.contains("id"))
+      return Action::fail("canceled", "canceled before submission", false);
     state["phase"] = "cancel";
     return Action::http("DELETE", base_url_ + "/v1/images/" + state.value("id", std::string()),
-                        headers(state), "", state);
+                        headers(event), "", state);
   }
 
   Action onResponse(const Event& event) {
@@ -104,7 +109,7 @@ class HelloPlugin : public aigate::sdk::Plugin {
     const std::string job_status = body.value("status", std::string());
     if (job_status == "succeeded") {
       return Action::done(json::array({{{"url", body.value("url", std::string())},
-                                        {"mime", "image/png"},
+                                        {"mime", body.value("mime", std::string("image/png"))},
                                         {"width", body.value("width", 0)},
                                         {"height", body.value("height", 0)}}}),
                           {{"provider_job_id", state["id"]}});

@@ -3,6 +3,7 @@
 #include "tests/support/temp_dir.h"
 
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
 #include <cstdlib>
 #include <fstream>
@@ -64,6 +65,22 @@ TEST_CASE("the shipped config/aigate.yaml is exactly the built-in defaults", "[c
   CHECK(file.idempotency.ttl_hours == defaults.idempotency.ttl_hours);
   CHECK(file.library.match_threshold == defaults.library.match_threshold);
   CHECK(file.plugins.paths == defaults.plugins.paths);
+  REQUIRE(file.providers.size() == defaults.providers.size());
+  for (size_t i = 0; i < file.providers.size(); ++i) {
+    CHECK(file.providers[i].name == defaults.providers[i].name);
+    CHECK(file.providers[i].plugin == defaults.providers[i].plugin);
+    CHECK(file.providers[i].settings_json == defaults.providers[i].settings_json);
+    CHECK(file.providers[i].api_key_env == defaults.providers[i].api_key_env);
+  }
+  CHECK(file.generation.image == defaults.generation.image);
+  CHECK(file.generation.video == defaults.generation.video);
+  CHECK(file.generation.image_wait_s == defaults.generation.image_wait_s);
+  CHECK(file.generation.job_deadline_s == defaults.generation.job_deadline_s);
+  CHECK(file.generation.max_attempts == defaults.generation.max_attempts);
+  CHECK(file.generation.retry_base_ms == defaults.generation.retry_base_ms);
+  CHECK(file.generation.workers == defaults.generation.workers);
+  CHECK(file.generation.max_output_bytes == defaults.generation.max_output_bytes);
+  CHECK(file.generation.share_generated == defaults.generation.share_generated);
 }
 
 TEST_CASE("the defaults follow API.md's prices, packs and tiers", "[config]") {
@@ -180,4 +197,42 @@ TEST_CASE("plugin paths are a list of strings", "[config]") {
         std::vector<std::string>{"a.so", "b.so"});
   CHECK(errorOf("plugins:\n  paths: one.so\n") == "test.yaml:2: plugins.paths: must be a list");
   CHECK(errorOf("plugins:\n  paths: [[x]]\n") == "test.yaml:2: plugins.paths[0]: must be a string");
+}
+
+TEST_CASE("providers and the generation order are read and checked", "[config]") {
+  const Config c = parse(
+      "providers:\n"
+      "  - name: hello\n"
+      "    plugin: hello\n"
+      "    settings: {base_url: 'http://127.0.0.1:9', poll_ms: 50, fast: true, label: '42'}\n"
+      "    api_key_env: HELLO_KEY\n"
+      "generation:\n"
+      "  image: [hello]\n"
+      "  video: []\n",
+      "p.yaml");
+  REQUIRE(c.providers.size() == 1);
+  CHECK(c.providers[0].api_key_env == "HELLO_KEY");
+  const auto settings = nlohmann::json::parse(c.providers[0].settings_json);
+  CHECK(settings["base_url"] == "http://127.0.0.1:9");
+  CHECK(settings["poll_ms"] == 50);
+  CHECK(settings["fast"] == true);
+  CHECK(settings["label"] == "42");
+  CHECK(c.generation.image == std::vector<std::string>{"hello"});
+  CHECK(c.generation.video.empty());
+
+  CHECK(errorOf("generation:\n  image: [nope]\n") ==
+        "test.yaml:2: generation.image[0]: unknown provider \"nope\" (not in providers)");
+  // Replacing the providers without naming them in `generation` is an error too.
+  const std::string secret = errorOf("providers:\n  - {name: a, plugin: x, api_key: sk-123}\n");
+  CHECK(secret.rfind("test.yaml:2: providers[0].api_key: secrets do not belong in the config file; "
+                     "name an environment variable in api_key_env instead\n", 0) == 0);
+  CHECK(secret.find("generation.image[0]: unknown provider \"local\" (not in providers)") !=
+        std::string::npos);
+  CHECK(errorOf("providers:\n  - {name: a, plugin: x, settings: 3}\n"
+                "generation: {image: [a], video: [a]}\n") ==
+        "test.yaml:2: providers[0].settings: must be a mapping");
+  CHECK(errorOf("providers:\n  - {name: Bad-Name, plugin: x}\n").find(
+            "providers[0].name: must be [a-z0-9_]+") != std::string::npos);
+  CHECK(errorOf("generation:\n  workers: 0\n") ==
+        "test.yaml:2: generation.workers: must be greater than 0");
 }

@@ -13,7 +13,16 @@ TestGateway::TestGateway(const std::function<void(config::Config&)>& tweak) {
   if (tweak) tweak(config_);
   store_ = cli::openStore(config_);
   storage_ = cli::openStorage(config_);
+  plugins_ = cli::loadPlugins(config_);
+  std::vector<std::string> problems;
+  auto providers = jobs::Providers::build(config_, *plugins_, &problems);
+  for (const auto& problem : problems) FAIL_CHECK(problem);
+  REQUIRE(problems.empty());
+  executor_ = std::make_unique<jobs::Executor>(jobs::executorOptions(config_), *store_, *storage_,
+                                               providers);
+  executor_->start();
   app_ = std::make_unique<api::App>(config_, *store_, *storage_, kAdminToken);
+  app_->setExecutor(executor_.get());
   server_ = std::make_unique<api::Server>(*app_, api::serverOptions(config_, "127.0.0.1", 0));
   server_->start();
 }
@@ -21,7 +30,9 @@ TestGateway::TestGateway(const std::function<void(config::Config&)>& tweak) {
 TestGateway::~TestGateway() {
   server_->shutdown(std::chrono::milliseconds(2000));
   server_.reset();
+  executor_->stop();
   app_.reset();
+  executor_.reset();
   store_.reset();
 }
 

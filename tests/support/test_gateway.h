@@ -5,6 +5,8 @@
 #include "config/config.h"
 #include "core/api/app.h"
 #include "core/api/server.h"
+#include "core/jobs/executor.h"
+#include "core/plugin_host/plugin_host.h"
 #include "core/store/store.h"
 #include "tests/support/http_client.h"
 #include "tests/support/temp_dir.h"
@@ -31,6 +33,7 @@ class TestGateway {
   const std::string& dataDir() const { return dir_.path(); }
   api::App& app() { return *app_; }
   api::Server& server() { return *server_; }
+  jobs::Executor& executor() { return *executor_; }
   const config::Config& config() const { return config_; }
 
   // A new user (and its key) made through the store, as the CLI does.
@@ -54,6 +57,8 @@ class TestGateway {
   config::Config config_;
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<storage::AssetStorage> storage_;
+  std::unique_ptr<plugin_host::PluginRegistry> plugins_;
+  std::unique_ptr<jobs::Executor> executor_;
   std::unique_ptr<api::App> app_;
   std::unique_ptr<api::Server> server_;
   HttpClient client_;

@@ -39,7 +39,8 @@ class Event {
   const json& state() const { return field("state"); }
   // "start": the normalized request (kind, prompt, aspect_ratio, model, seed…).
   const json& request() const { return field("request"); }
-  // "start": the credential to use ({"api_key": …}), or null.
+  // The credential to use ({"api_key": …}), or null; on every event. Never
+  // copy it into the state: the host stores the state.
   const json& credential() const { return field("credential"); }
   // "http_response": status code, headers (lowercase names) and body text.
   int status() const { return body_.value("status", 0); }

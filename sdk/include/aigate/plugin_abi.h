@@ -90,6 +90,9 @@ typedef struct aigate_plugin_v1 {
    *   {"event": "http_error", "message": "…", "state": …}   (no response)
    *   {"event": "timer", "state": …}                       (a wait elapsed)
    *   {"event": "cancel", "state": …}
+   * Every event carries "credential" (the key to use, or null). The host
+   * stores the state a plugin returns (to resume after a restart), so a plugin
+   * must never put the credential into its state: read it from each event.
    * and the answer (freed by the host with free_buf()) is one of:
    *   {"action": "http", "request": {"method", "url", "headers": {…}, "body",
    *      "body_base64": bool, "timeout_ms"}, "state": …}

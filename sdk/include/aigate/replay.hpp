@@ -68,12 +68,14 @@ inline ReplayResult replay(Plugin& plugin, const json& script, size_t max_steps 
   const json& exchanges = script.value("exchanges", json::array());
   size_t next = 0;
   json start = script.value("start", json::object());
+  // Like the host, the credential comes with every event.
+  const json credential = start.value("credential", json());
   json event = {{"event", "start"},
                 {"job_id", "job_replay"},
                 {"request", start.value("request", json::object())},
-                {"credential", start.value("credential", json())},
                 {"state", nullptr}};
   for (size_t steps = 0; steps < max_steps; ++steps) {
+    event["credential"] = credential;
     json action;
     try {
       action = plugin.step(Event(event)).toJson();

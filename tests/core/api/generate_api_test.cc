@@ -1,5 +1,7 @@
 // POST /api/v1/generate/{image,video}: library first, charged once, and a
-// clean refusal (nothing charged) when the library cannot answer.
+// clean refusal (nothing charged) when the library cannot answer and no
+// provider is configured ("library only"). Generation itself is tested in
+// generation_api_test.cc and tests/core/jobs/.
 #include "tests/support/sample_library.h"
 
 #include <catch2/catch.hpp>
@@ -16,7 +18,11 @@ struct GenerateFixture {
   aigate::testing::TempDir dir;
 
   explicit GenerateFixture(double threshold = 0.6)
-      : gw([threshold](auto& c) { c.library.match_threshold = threshold; }) {
+      : gw([threshold](auto& c) {
+          c.library.match_threshold = threshold;
+          c.generation.image.clear();  // library only
+          c.generation.video.clear();
+        }) {
     aigate::testing::writeLibraryFolder(dir.path(), aigate::testing::standardLibrary());
     REQUIRE(aigate::testing::importInto(gw, dir.path()).imported == 8);
   }
@@ -97,7 +103,8 @@ TEST_CASE("the threshold decides on both sides", "[api][generate]") {
   }
 }
 
-TEST_CASE("a miss or force_gen is 503 generation_unavailable and charges nothing", "[api][generate]") {
+TEST_CASE("library only: a miss or force_gen is 503 generation_unavailable and charges nothing",
+          "[api][generate]") {
   GenerateFixture f;
   auto user = f.gw.createUser("miss@example.com");
   auto miss = f.gw.post("/api/v1/generate/image", R"({"prompt":"a purple dragon"})", user.api_key);

@@ -193,6 +193,29 @@ TEST_CASE("plugins list loads the configured plugins; a bad one stops serve", "[
   CHECK(dup.err.find("already loaded") != std::string::npos);
 }
 
+TEST_CASE("serve refuses a provider whose plugin is not loaded, or whose key is unset",
+          "[cli][plugins]") {
+  TempDir dir;
+  const std::string fixtures = AIGATE_FIXTURE_PLUGINS;
+  std::ofstream(dir.file("echo.yaml")) << "plugins:\n  paths: [" << fixtures
+                                       << "/aigate_fixture_echo.so]\n";
+  auto missing = runAigate(dir, "serve --listen 127.0.0.1:0 --data " + dir.file("data") +
+                                    " --config " + dir.file("echo.yaml"));
+  CHECK(missing.exit_code == 1);
+  CHECK(missing.err.find("provider local: plugin \"local\" is not loaded (see plugins.paths)") !=
+        std::string::npos);
+
+  std::ofstream(dir.file("key.yaml"))
+      << "plugins:\n  paths: [" << fixtures << "/aigate_fixture_echo.so]\n"
+      << "providers:\n  - {name: echo, plugin: fixture_echo, api_key_env: AIGATE_TEST_UNSET_KEY}\n"
+      << "generation: {image: [echo], video: []}\n";
+  auto unset = runAigate(dir, "serve --listen 127.0.0.1:0 --data " + dir.file("data") +
+                                  " --config " + dir.file("key.yaml"));
+  CHECK(unset.exit_code == 1);
+  CHECK(unset.err.find("provider echo: environment variable AIGATE_TEST_UNSET_KEY (its API key) "
+                       "is not set") != std::string::npos);
+}
+
 TEST_CASE("a credit amount out of range is a readable usage error", "[cli]") {
   TempDir dir;
   auto zero = runAigate(dir, "admin credits grant --user u@example.com --credits 0 --data " + dir.file("data"));

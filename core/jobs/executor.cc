@@ -1,0 +1,686 @@
+#include "core/jobs/executor.h"
+
+#include "core/common/crypto.h"
+#include "core/http/transfer.h"
+#include "core/library/catalog.h"
+#include "core/library/media_probe.h"
+
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <cmath>
+#include <iostream>
+#include <random>
+
+namespace aigate::jobs {
+namespace {
+
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+constexpr int64_t kMaxWaitMs = 24ll * 3600 * 1000;
+constexpr size_t kMaxTitleChars = 120;
+
+bool validUtf8(std::string_view s) {
+  for (size_t i = 0; i < s.size();) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    size_t n = 0;
+    if (c >= 0x80) {
+      if ((c >> 5) == 6) n = 1;
+      else if ((c >> 4) == 14) n = 2;
+      else if ((c >> 3) == 30) n = 3;
+      else return false;
+      if (i + n >= s.size()) return false;
+      for (size_t k = 1; k <= n; ++k)
+        if ((static_cast<unsigned char>(s[i + k]) >> 6) != 2) return false;
+    }
+    i += n + 1;
+  }
+  return true;
+}
+
+// The failure codes that are the request's fault: no other provider would do
+// better, so the chain stops there.
+bool requestsFault(const std::string& code) {
+  return code == "content_policy" || code == "invalid_request" || code == "canceled";
+}
+
+std::string truncateUtf8(const std::string& s, size_t max_chars) {
+  size_t chars = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if ((static_cast<unsigned char>(s[i]) & 0xC0) != 0x80 && chars++ == max_chars)
+      return s.substr(0, i) + "…";
+  }
+  return s;
+}
+
+json failAction(const std::string& code, const std::string& message, bool retryable) {
+  return {{"action", "fail"}, {"code", code}, {"message", message}, {"retryable", retryable}};
+}
+
+// One step of `provider`'s plugin with a pooled instance.
+json stepWith(const Provider& provider, const json& event) {
+  auto lease = provider.lease();
+  if (!lease) return failAction("plugin_error", lease.error().message(), false);
+  return (*lease)->step(event);
+}
+
+}  // namespace
+
+ExecutorOptions executorOptions(const config::Config& cfg) {
+  ExecutorOptions o;
+  o.workers = cfg.generation.workers;
+  o.max_attempts = cfg.generation.max_attempts;
+  o.retry_base_ms = cfg.generation.retry_base_ms;
+  o.max_output_bytes = cfg.generation.max_output_bytes;
+  o.share_generated = cfg.generation.share_generated;
+  return o;
+}
+
+struct Executor::Active {
+  enum class Phase { kStepping, kHttp, kTimer, kFinishing };
+  Job job;
+  const Provider* provider = nullptr;
+  Phase phase = Phase::kStepping;
+  std::unique_ptr<http::Transfer> transfer;
+  int64_t timer_at = 0;  // unix ms, in kTimer
+  json timer_event;      // {"event":"timer"}, or {"retry":"http"|"start"}
+  bool cancel_requested = false;
+  std::vector<Watcher> cancel_waiters;
+};
+
+// Everything the executor thread owns.
+struct Executor::Loop {
+  Executor& ex;
+  CURLM* multi = nullptr;
+  std::unordered_map<std::string, std::unique_ptr<Active>> jobs;
+  std::unordered_map<const http::Transfer*, std::string> transfer_job;
+  std::vector<std::unique_ptr<http::Transfer>> detached;  // upstream cancels, answers ignored
+  struct WatchEntry {
+    std::string job_id;
+    Clock::time_point until;
+    Watcher watcher;
+  };
+  std::vector<WatchEntry> watchers;
+  std::mt19937_64 rng{std::random_device{}()};
+
+  explicit Loop(Executor& e) : ex(e), multi(curl_multi_init()) {}
+  ~Loop() {
+    for (auto& [id, a] : jobs)
+      if (a->transfer) curl_multi_remove_handle(multi, a->transfer->handle());
+    for (auto& t : detached) curl_multi_remove_handle(multi, t->handle());
+    curl_multi_cleanup(multi);
+  }
+
+  Active* find(const std::string& id) {
+    auto it = jobs.find(id);
+    return it == jobs.end() ? nullptr : it->second.get();
+  }
+
+  void save(const Active& a) {
+    ex.store_.write([job = a.job](store::Conn& c) {
+      saveJob(c, job);
+      return Status::Ok();
+    }, [](const Status&) {});
+  }
+
+  // --- starting and resuming ---------------------------------------------
+
+  void add(Job job, bool resumed) {
+    if (jobs.count(job.id)) return;
+    auto a = std::make_unique<Active>();
+    a->job = std::move(job);
+    a->provider = ex.providers_->find(a->job.provider());
+    Active& ref = *a;
+    jobs.emplace(ref.job.id, std::move(a));
+    ex.active_count_ = jobs.size();
+    if (!ref.provider) {
+      finish(ref, "failed", "generation_unavailable",
+             "The provider " + ref.job.provider() + " is not configured any more.", "");
+      return;
+    }
+    if (unixMillis() >= ref.job.deadline_ms) return expire(ref);
+    const json& pending = ref.job.pending;
+    const std::string type = pending.is_object() ? pending.value("type", "") : "";
+    if (resumed && type == "http") {
+      auto request = http::requestFromJson(pending["request"]);
+      if (request) return send(ref, *request);
+    }
+    if (resumed && type == "wait") {
+      ref.phase = Active::Phase::kTimer;
+      ref.timer_at = ref.job.next_at_ms.value_or(0);
+      ref.timer_event = {{"event", "timer"}};
+      return;
+    }
+    startProvider(ref);
+  }
+
+  void startProvider(Active& a) {
+    a.job.status = "running";
+    a.job.state = nullptr;
+    a.job.pending = {{"type", "start"}};
+    a.job.next_at_ms.reset();
+    save(a);
+    json request = a.job.request;
+    if (!request.contains("model") || request["model"].is_null()) {
+      const auto& d = a.provider->plugin().description();
+      request["model"] = d.value("default_model", std::string());
+    }
+    feed(a, {{"event", "start"}, {"job_id", a.job.id}, {"request", std::move(request)}});
+  }
+
+  // --- plugin steps ------------------------------------------------------
+
+  void feed(Active& a, json event) {
+    event["credential"] = a.provider->credential();
+    if (!event.contains("state")) event["state"] = a.job.state;
+    a.phase = Active::Phase::kStepping;
+    if (!a.provider->local()) return onAction(a.job.id, stepWith(*a.provider, event));
+    ex.runOnPool([ex = &ex, provider = a.provider, id = a.job.id, event = std::move(event)] {
+      json action = stepWith(*provider, event);
+      ex->post([ex, id, action = std::move(action)]() mutable {
+        ex->loop_->onAction(id, std::move(action));
+      });
+    });
+  }
+
+  void onAction(const std::string& id, json action) {
+    Active* a = find(id);
+    if (!a || a->phase != Active::Phase::kStepping) return;
+    if (a->cancel_requested) return doCancel(*a);
+    const std::string type = action.value("action", "");
+    if (auto it = action.find("progress"); it != action.end() && it->is_number())
+      a->job.progress = std::clamp(it->get<double>(), 0.0, 1.0);
+    if (type != "fail") {
+      if (auto it = action.find("state"); it != action.end()) a->job.state = *it;
+    }
+    if (type == "http") {
+      auto request = http::requestFromJson(action.value("request", json()));
+      if (!request) return onFail(*a, "plugin_error", request.error().message(), false);
+      a->job.pending = {{"type", "http"}, {"request", action["request"]}};
+      a->job.next_at_ms.reset();
+      save(*a);
+      return send(*a, *request);
+    }
+    if (type == "wait") {
+      const auto ms = std::clamp<int64_t>(action.value("ms", int64_t{1000}), 0, kMaxWaitMs);
+      a->job.pending = {{"type", "wait"}};
+      a->job.next_at_ms = unixMillis() + ms;
+      save(*a);
+      a->phase = Active::Phase::kTimer;
+      a->timer_at = *a->job.next_at_ms;
+      a->timer_event = {{"event", "timer"}};
+      return;
+    }
+    if (type == "done") return materialize(*a, action.value("outputs", json::array()));
+    if (type == "fail") {
+      return onFail(*a, action.value("code", std::string("upstream_error")),
+                    action.value("message", std::string("the provider failed")),
+                    action.value("retryable", false));
+    }
+    onFail(*a, "plugin_error", "the plugin answered an unknown action \"" + type + "\"", false);
+  }
+
+  // --- HTTP ----------------------------------------------------------------
+
+  void send(Active& a, http::HttpRequest request) {
+    const int64_t left = a.job.deadline_ms - unixMillis();
+    if (left <= 0) return expire(a);
+    request.timeout_ms = static_cast<int>(std::min<int64_t>(request.timeout_ms, left));
+    a.transfer = std::make_unique<http::Transfer>(request, ex.options_.max_response_bytes);
+    if (!a.transfer->handle()) {
+      a.transfer.reset();
+      return onFail(a, "internal_error", "cannot create an HTTP transfer", true);
+    }
+    transfer_job[a.transfer.get()] = a.job.id;
+    curl_multi_add_handle(multi, a.transfer->handle());
+    a.phase = Active::Phase::kHttp;
+  }
+
+  void dropTransfer(Active& a) {
+    if (!a.transfer) return;
+    curl_multi_remove_handle(multi, a.transfer->handle());
+    transfer_job.erase(a.transfer.get());
+    a.transfer.reset();
+  }
+
+  void onTransferDone(http::Transfer* t, CURLcode code) {
+    auto detached_it = std::find_if(detached.begin(), detached.end(),
+                                    [&](const auto& d) { return d.get() == t; });
+    if (detached_it != detached.end()) {
+      curl_multi_remove_handle(multi, t->handle());
+      detached.erase(detached_it);
+      return;
+    }
+    auto it = transfer_job.find(t);
+    if (it == transfer_job.end()) return;
+    Active* a = find(it->second);
+    if (!a) return;
+    auto response = t->finish(code);
+    dropTransfer(*a);
+    // Cut short by the job's deadline (its timeout is clamped to it).
+    if (!response && unixMillis() + 10 >= a->job.deadline_ms) return expire(*a);
+    json event;
+    if (!response) {
+      event = {{"event", "http_error"}, {"message", response.error().message()}};
+    } else {
+      json headers = json::object();
+      for (const auto& [name, value] : response->headers) headers[name] = value;
+      const bool text = validUtf8(response->body);
+      event = {{"event", "http_response"},
+               {"status", response->status},
+               {"headers", std::move(headers)},
+               {"body", text ? std::move(response->body) : http::encodeBase64(response->body)},
+               {"body_base64", !text}};
+    }
+    feed(*a, std::move(event));
+  }
+
+  // --- failures, retries, fallbacks ------------------------------------------
+
+  void onFail(Active& a, const std::string& code, const std::string& message, bool retryable) {
+    const int64_t now = unixMillis();
+    if (retryable && a.job.attempts + 1 < ex.options_.max_attempts) {
+      const double base = ex.options_.retry_base_ms * std::pow(2.0, a.job.attempts);
+      std::uniform_real_distribution<double> jitter(0.5, 1.5);
+      const auto delay = static_cast<int64_t>(base * jitter(rng));
+      if (now + delay < a.job.deadline_ms) {
+        ++a.job.attempts;
+        const bool resend = a.job.pending.is_object() && a.job.pending.value("type", "") == "http";
+        a.phase = Active::Phase::kTimer;
+        a.timer_at = now + delay;
+        a.timer_event = {{"retry", resend ? "http" : "start"}};
+        a.job.next_at_ms = a.timer_at;
+        save(a);
+        return;
+      }
+    }
+    const std::string provider = a.job.provider();
+    if (!requestsFault(code)) {
+      while (a.job.chain_pos + 1 < static_cast<int>(a.job.chain.size())) {
+        ++a.job.chain_pos;
+        a.job.attempts = 0;
+        a.provider = ex.providers_->find(a.job.provider());
+        if (a.provider) {
+          std::cerr << "aigate: job " << a.job.id << ": " << provider << " failed (" << code
+                    << ": " << message << "), trying " << a.job.provider() << std::endl;
+          return startProvider(a);
+        }
+      }
+    }
+    finish(a, "failed", requestsFault(code) ? "upstream_error" : "generation_unavailable",
+           provider + ": " + message, code);
+  }
+
+  void expire(Active& a) {
+    cancelUpstream(a);
+    finish(a, "failed", "generation_unavailable",
+           "The job did not finish before its deadline.", "timeout");
+  }
+
+  // Asks the provider to cancel the job upstream when its plugin can; the
+  // answer is not waited for.
+  void cancelUpstream(Active& a) {
+    if (!a.provider || !a.provider->canCancel() || a.job.state.is_null()) return;
+    json action = stepWith(*a.provider, {{"event", "cancel"},
+                                         {"state", a.job.state},
+                                         {"credential", a.provider->credential()}});
+    if (action.value("action", "") != "http") return;
+    auto request = http::requestFromJson(action.value("request", json()));
+    if (!request) return;
+    request->timeout_ms = std::min(request->timeout_ms, 10'000);
+    auto t = std::make_unique<http::Transfer>(*request, ex.options_.max_response_bytes);
+    if (!t->handle()) return;
+    curl_multi_add_handle(multi, t->handle());
+    detached.push_back(std::move(t));
+  }
+
+  void doCancel(Active& a) {
+    dropTransfer(a);
+    if (!a.provider->local()) cancelUpstream(a);
+    finish(a, "canceled", "", "", "");
+  }
+
+  // --- the end of a job --------------------------------------------------------
+
+  // Writes the final status (capturing or releasing the hold), then completes.
+  void finish(Active& a, const std::string& status, const std::string& code,
+              const std::string& message, const std::string& provider_error) {
+    dropTransfer(a);
+    a.phase = Active::Phase::kFinishing;
+    ex.store_.write(
+        [id = a.job.id, status, code, message, provider_error](store::Conn& c) {
+          endJob(c, id, status, code, message, provider_error);
+          return Status::Ok();
+        },
+        [ex = &ex, id = a.job.id](const Status&) { ex->post([ex, id] { ex->loop_->completed(id); }); });
+  }
+
+  // The job's final row is committed: answer whoever waits, forget the job.
+  void completed(const std::string& id) {
+    auto job = findJob(ex.store_.reader(), id);
+    if (Active* a = find(id)) {
+      for (auto& w : a->cancel_waiters) w(job);
+      jobs.erase(id);
+      ex.active_count_ = jobs.size();
+    }
+    for (auto it = watchers.begin(); it != watchers.end();) {
+      if (it->job_id == id) {
+        Watcher w = std::move(it->watcher);
+        it = watchers.erase(it);
+        w(job);
+      } else {
+        ++it;
+      }
+    }
+  }
+
+  // On the pool: fetch or decode the output, store it, record the asset and
+  // settle the job in one transaction.
+  void materialize(Active& a, json outputs) {
+    a.phase = Active::Phase::kFinishing;
+    if (!outputs.is_array() || outputs.empty() || !outputs[0].is_object()) {
+      a.phase = Active::Phase::kStepping;
+      return onFail(a, "plugin_error", "the plugin finished without an output", false);
+    }
+    ex.runOnPool([ex = &ex, job = a.job, output = std::move(outputs[0]),
+                  provider = a.provider->name()] {
+      auto asset = ex->loop_->storeOutput(job, output, provider);
+      if (!asset) {
+        ex->post([ex, id = job.id, error = asset.error()] {
+          Active* a = ex->loop_->find(id);
+          if (!a) return;
+          a->phase = Active::Phase::kStepping;
+          ex->loop_->onFail(*a, "output_unavailable", error.message(), true);
+        });
+        return;
+      }
+      ex->store_.write(
+          [id = job.id, asset = std::move(asset.value())](store::Conn& c) -> Status {
+            const auto inserted = library::insertAsset(c, asset);
+            if (!succeedJob(c, id, inserted.id))
+              return Error(ErrorCode::kInvalidRequest, "the job ended meanwhile");
+            return Status::Ok();
+          },
+          [ex, id = job.id](const Status&) { ex->post([ex, id] { ex->loop_->completed(id); }); });
+    });
+  }
+
+  // Runs on a worker: the output's bytes into storage, described as an asset.
+  Result<library::Asset> storeOutput(const Job& job, const json& output, const std::string& provider) {
+    const int64_t limit = ex.options_.max_output_bytes;
+    std::string bytes;
+    if (auto it = output.find("data_base64"); it != output.end() && it->is_string()) {
+      if (static_cast<int64_t>(it->get_ref<const std::string&>().size()) / 4 * 3 > limit + 3)
+        return Error(ErrorCode::kUpstreamError, "the output is larger than the limit");
+      auto decoded = http::decodeBase64(it->get_ref<const std::string&>());
+      if (!decoded) return Error(ErrorCode::kUpstreamError, "the output's data_base64 is not base64");
+      bytes = std::move(*decoded);
+    } else if (auto url = output.find("url"); url != output.end() && url->is_string()) {
+      const int64_t left = job.deadline_ms - unixMillis();
+      auto fetched = http::fetch(url->get<std::string>(),
+                                 static_cast<int>(std::clamp<int64_t>(left, 1, ex.options_.download_timeout_ms)),
+                                 limit);
+      if (!fetched) return Error(ErrorCode::kUpstreamError, "downloading the output: " + fetched.error().message());
+      if (fetched->status != 200)
+        return Error(ErrorCode::kUpstreamError,
+                     "downloading the output: HTTP " + std::to_string(fetched->status));
+      bytes = std::move(fetched->body);
+    } else {
+      return Error(ErrorCode::kUpstreamError, "the output has neither url nor data_base64");
+    }
+    std::string problem;
+    auto info = library::probeMedia(bytes, &problem);
+    if (!info) return Error(ErrorCode::kUpstreamError, "the output is not a media file we serve: " + problem);
+    if (info->type != job.kind)
+      return Error(ErrorCode::kUpstreamError, "the output is a " + info->type + ", not a " + job.kind);
+    library::Asset asset;
+    asset.sha256 = toHex(sha256(bytes));
+    asset.file = storage::contentKey(asset.sha256, info->ext);
+    if (auto stored = ex.storage_.putBytes(asset.file, bytes); !stored)
+      return Error(ErrorCode::kInternalError, "storing the output: " + stored.error().message());
+    const std::string prompt = job.request.value("prompt", std::string());
+    asset.type = info->type;
+    asset.mime = info->mime;
+    asset.bytes = bytes.size();
+    asset.title = truncateUtf8(prompt, kMaxTitleChars);
+    asset.description = "Generated by " + provider + " from the prompt: " + prompt;
+    asset.topic = job.request.value("topic", std::string());
+    asset.aspect_ratio = library::bucketAspectRatio(info->width, info->height);
+    asset.width = info->width;
+    asset.height = info->height;
+    asset.duration_s = info->duration_s;
+    asset.source = "generated";
+    asset.provider = provider;
+    if (!ex.options_.share_generated) asset.owner_id = job.user_id;
+    asset.prompt = prompt;
+    return asset;
+  }
+
+  // --- the clock ---------------------------------------------------------------
+
+  // Fires due timers, deadlines and watcher timeouts; returns the ms until
+  // the next one (at most 1000).
+  int64_t tick() {
+    const int64_t now = unixMillis();
+    int64_t next = 1000;
+    std::vector<std::string> due;
+    for (auto& [id, a] : jobs) {
+      if (a->phase == Active::Phase::kFinishing || a->phase == Active::Phase::kStepping) continue;
+      if (now >= a->job.deadline_ms || (a->phase == Active::Phase::kTimer && now >= a->timer_at)) {
+        due.push_back(id);
+        continue;
+      }
+      next = std::min(next, a->job.deadline_ms - now);
+      if (a->phase == Active::Phase::kTimer) next = std::min(next, a->timer_at - now);
+    }
+    for (const auto& id : due) {
+      Active* a = find(id);
+      if (!a) continue;
+      if (now >= a->job.deadline_ms) {
+        dropTransfer(*a);
+        expire(*a);
+        continue;
+      }
+      const json event = std::move(a->timer_event);
+      const std::string retry = event.value("retry", "");
+      if (retry == "http") {
+        auto request = http::requestFromJson(a->job.pending.value("request", json()));
+        if (request) {
+          send(*a, *request);
+          continue;
+        }
+      }
+      if (retry == "http" || retry == "start") {
+        startProvider(*a);
+        continue;
+      }
+      feed(*a, {{"event", "timer"}});
+    }
+    const auto steady_now = Clock::now();
+    for (auto it = watchers.begin(); it != watchers.end();) {
+      if (it->until <= steady_now) {
+        Watcher w = std::move(it->watcher);
+        it = watchers.erase(it);
+        w(std::nullopt);
+      } else {
+        next = std::min<int64_t>(
+            next, std::chrono::duration_cast<std::chrono::milliseconds>(it->until - steady_now).count() + 1);
+        ++it;
+      }
+    }
+    return std::max<int64_t>(next, 0);
+  }
+
+  void releaseWatchers() {
+    auto all = std::move(watchers);
+    watchers.clear();
+    for (auto& w : all) w.watcher(std::nullopt);
+  }
+
+  void run() {
+    while (true) {
+      std::deque<std::function<void()>> tasks;
+      {
+        std::lock_guard lock(ex.mutex_);
+        if (ex.stopping_) break;
+        tasks.swap(ex.inbox_);
+      }
+      for (auto& task : tasks) task();
+      int running = 0;
+      curl_multi_perform(multi, &running);
+      int left = 0;
+      while (CURLMsg* msg = curl_multi_info_read(multi, &left)) {
+        if (msg->msg != CURLMSG_DONE) continue;
+        void* priv = nullptr;
+        curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &priv);
+        onTransferDone(static_cast<http::Transfer*>(priv), msg->data.result);
+      }
+      const int64_t wait_ms = tick();
+      {
+        std::lock_guard lock(ex.mutex_);
+        if (ex.stopping_) break;
+        if (!ex.inbox_.empty()) continue;
+      }
+      curl_multi_poll(multi, nullptr, 0, static_cast<int>(wait_ms), nullptr);
+    }
+    releaseWatchers();
+    for (auto& [id, a] : jobs)
+      for (auto& w : a->cancel_waiters) w(std::nullopt);
+  }
+};
+
+Executor::Executor(ExecutorOptions options, store::Store& store, storage::AssetStorage& storage,
+                   std::shared_ptr<const Providers> providers)
+    : options_(options), store_(store), storage_(storage), providers_(std::move(providers)) {
+  static const bool curl_ready = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
+  if (!curl_ready) throw std::runtime_error("libcurl failed to initialise");
+  loop_ = std::make_unique<Loop>(*this);
+}
+
+Executor::~Executor() { stop(); }
+
+void Executor::start() {
+  if (started_) return;
+  started_ = true;
+  std::vector<Job> unfinished;
+  auto status = store_.writeSync([&](store::Conn& c) {
+    const int released = releaseOrphanHolds(c);
+    if (released > 0)
+      std::cerr << "aigate: released " << released << " hold(s) no unfinished job owns" << std::endl;
+    unfinished = activeJobs(c);
+    return Status::Ok();
+  });
+  if (!status) throw std::runtime_error("cannot load unfinished jobs: " + status.error().message());
+  for (int i = 0; i < std::max(1, options_.workers); ++i) workers_.emplace_back([this] { workerLoop(); });
+  for (auto& job : unfinished)
+    post([this, job = std::move(job)]() mutable { loop_->add(std::move(job), true); });
+  if (!unfinished.empty())
+    std::cerr << "aigate: resuming " << unfinished.size() << " unfinished job(s)" << std::endl;
+  thread_ = std::thread([this] { loop(); });
+}
+
+void Executor::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_) return;
+    stopping_ = true;
+  }
+  curl_multi_wakeup(loop_->multi);
+  if (thread_.joinable()) thread_.join();
+  {
+    std::lock_guard lock(pool_mutex_);
+    pool_stopping_ = true;
+  }
+  pool_wake_.notify_all();
+  for (auto& w : workers_) w.join();
+  workers_.clear();
+  // Writes queued by this executor call back into it: let them finish first.
+  (void)store_.writeSync([](store::Conn&) { return Status::Ok(); });
+  {
+    std::lock_guard lock(mutex_);
+    inbox_.clear();
+  }
+}
+
+void Executor::loop() { loop_->run(); }
+
+void Executor::post(std::function<void()> task) {
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_) return;
+    inbox_.push_back(std::move(task));
+  }
+  curl_multi_wakeup(loop_->multi);
+}
+
+void Executor::runOnPool(std::function<void()> task) {
+  {
+    std::lock_guard lock(pool_mutex_);
+    if (pool_stopping_) return;
+    pool_queue_.push_back(std::move(task));
+  }
+  pool_wake_.notify_one();
+}
+
+void Executor::workerLoop() {
+  while (true) {
+    std::function<void()> task;
+    {
+      std::unique_lock lock(pool_mutex_);
+      pool_wake_.wait(lock, [&] { return pool_stopping_ || !pool_queue_.empty(); });
+      if (pool_stopping_) return;
+      task = std::move(pool_queue_.front());
+      pool_queue_.pop_front();
+    }
+    task();
+  }
+}
+
+void Executor::submit(Job job) {
+  post([this, job = std::move(job)]() mutable { loop_->add(std::move(job), false); });
+}
+
+void Executor::watch(const std::string& job_id, std::chrono::steady_clock::time_point until,
+                     Watcher watcher) {
+  auto shared = std::make_shared<Watcher>(std::move(watcher));
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_) {
+      (*shared)(std::nullopt);
+      return;
+    }
+  }
+  post([this, job_id, until, shared] {
+    if (!loop_->find(job_id)) return (*shared)(std::nullopt);
+    loop_->watchers.push_back({job_id, until, std::move(*shared)});
+  });
+}
+
+void Executor::cancel(const std::string& job_id, Watcher done) {
+  auto shared = std::make_shared<Watcher>(std::move(done));
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_) {
+      (*shared)(std::nullopt);
+      return;
+    }
+  }
+  post([this, job_id, shared] {
+    Active* a = loop_->find(job_id);
+    if (!a) return (*shared)(std::nullopt);
+    a->cancel_waiters.push_back(std::move(*shared));
+    if (a->phase == Active::Phase::kFinishing || a->cancel_requested) return;
+    if (a->phase == Active::Phase::kStepping) {
+      a->cancel_requested = true;  // acted on when the step answers
+      return;
+    }
+    loop_->doCancel(*a);
+  });
+}
+
+void Executor::releaseWatchers() {
+  post([this] { loop_->releaseWatchers(); });
+}
+
+}  // namespace aigate::jobs

@@ -1,0 +1,218 @@
+#include "core/jobs/job.h"
+
+#include "core/common/clock.h"
+#include "core/common/crypto.h"
+#include "core/credits/ledger.h"
+#include "core/library/catalog.h"
+
+#include <chrono>
+#include <cmath>
+
+namespace aigate::jobs {
+namespace {
+
+std::optional<std::string> optionalText(const SQLite::Column& col) {
+  if (col.isNull()) return std::nullopt;
+  return col.getString();
+}
+
+nlohmann::json parseOrNull(const SQLite::Column& col) {
+  if (col.isNull()) return nullptr;
+  return nlohmann::json::parse(col.getString(), nullptr, false);
+}
+
+Job readJob(SQLite::Statement& q) {
+  Job j;
+  j.id = q.getColumn(0).getString();
+  j.user_id = q.getColumn(1).getString();
+  j.kind = q.getColumn(2).getString();
+  j.status = q.getColumn(3).getString();
+  j.progress = q.getColumn(4).getDouble();
+  j.request = parseOrNull(q.getColumn(5));
+  const auto chain = parseOrNull(q.getColumn(6));
+  if (chain.is_array())
+    for (const auto& p : chain)
+      if (p.is_string()) j.chain.push_back(p.get<std::string>());
+  j.chain_pos = q.getColumn(7).getInt();
+  if (j.chain.empty()) j.chain.push_back("");
+  if (j.chain_pos < 0 || j.chain_pos >= static_cast<int>(j.chain.size())) j.chain_pos = 0;
+  j.credential_ref = q.getColumn(8).getString();
+  j.state = parseOrNull(q.getColumn(9));
+  j.pending = parseOrNull(q.getColumn(10));
+  j.attempts = q.getColumn(11).getInt();
+  if (!q.getColumn(12).isNull()) j.next_at_ms = q.getColumn(12).getInt64();
+  j.deadline_ms = q.getColumn(13).getInt64();
+  j.hold_id = q.getColumn(14).isNull() ? std::string() : q.getColumn(14).getString();
+  j.cost = q.getColumn(15).getInt64();
+  j.byok = q.getColumn(16).getInt() != 0;
+  j.asset_id = optionalText(q.getColumn(17));
+  j.error_code = q.getColumn(18).isNull() ? "" : q.getColumn(18).getString();
+  j.error_message = q.getColumn(19).isNull() ? "" : q.getColumn(19).getString();
+  j.provider_error = q.getColumn(20).isNull() ? "" : q.getColumn(20).getString();
+  j.request_id = q.getColumn(21).isNull() ? "" : q.getColumn(21).getString();
+  j.created_at = q.getColumn(22).getInt64();
+  j.updated_at = q.getColumn(23).getInt64();
+  return j;
+}
+
+std::string dumpChain(const std::vector<std::string>& chain) {
+  return nlohmann::json(chain).dump();
+}
+
+}  // namespace
+
+int64_t unixMillis() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+Result<Job> createJob(store::Conn& c, Job job) {
+  if (job.id.empty()) job.id = newId("job");
+  job.created_at = job.updated_at = unixSeconds();
+  if (job.cost > 0) {
+    auto held = credits::hold(c, job.user_id, job.cost, {job.id, job.kind + " generation"});
+    if (!held) return held.error();
+    job.hold_id = held->id;
+  }
+  auto& q = c.statement(
+      "INSERT INTO jobs (id, user_id, kind, status, progress, request, chain, chain_pos,"
+      " credential_ref, state, pending, attempts, next_at, deadline_at, hold_id, cost, byok,"
+      " request_id, created_at, updated_at, provider)"
+      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, NULL, NULL, 0, NULL, ?10, ?11, ?12, ?13, ?14,"
+      " ?15, ?15, ?16)");
+  q.bind(1, job.id);
+  q.bind(2, job.user_id);
+  q.bind(3, job.kind);
+  q.bind(4, job.status);
+  q.bind(5, job.progress);
+  q.bind(6, job.request.dump());
+  q.bind(7, dumpChain(job.chain));
+  q.bind(8, job.chain_pos);
+  q.bind(9, job.credential_ref);
+  q.bind(10, job.deadline_ms);
+  if (!job.hold_id.empty()) q.bind(11, job.hold_id);
+  q.bind(12, job.cost);
+  q.bind(13, job.byok ? 1 : 0);
+  if (!job.request_id.empty()) q.bind(14, job.request_id);
+  q.bind(15, job.created_at);
+  q.bind(16, job.provider());
+  q.exec();
+  return job;
+}
+
+void saveJob(store::Conn& c, const Job& job) {
+  auto& q = c.statement(
+      "UPDATE jobs SET status = ?2, progress = ?3, chain_pos = ?4, state = ?5, pending = ?6,"
+      " attempts = ?7, next_at = ?8, updated_at = ?9, provider = ?10"
+      " WHERE id = ?1 AND status IN ('queued','running')");
+  q.bind(1, job.id);
+  q.bind(2, job.status);
+  q.bind(3, job.progress);
+  q.bind(4, job.chain_pos);
+  if (!job.state.is_null()) q.bind(5, job.state.dump());
+  if (!job.pending.is_null()) q.bind(6, job.pending.dump());
+  q.bind(7, job.attempts);
+  if (job.next_at_ms) q.bind(8, *job.next_at_ms);
+  q.bind(9, unixSeconds());
+  q.bind(10, job.provider());
+  q.exec();
+}
+
+namespace {
+
+// Moves an active job to a final status; false when it was final already.
+bool finalize(store::Conn& c, const std::string& job_id, const std::string& status,
+              const std::optional<std::string>& asset_id, const std::string& error_code,
+              const std::string& message, const std::string& provider_error) {
+  auto& q = c.statement(
+      "UPDATE jobs SET status = ?2, asset_id = ?3, error_code = ?4, error_message = ?5,"
+      " provider_error = ?6, progress = CASE WHEN ?2 = 'succeeded' THEN 1 ELSE progress END,"
+      " pending = NULL, next_at = NULL, updated_at = ?7"
+      " WHERE id = ?1 AND status IN ('queued','running') RETURNING hold_id");
+  q.bind(1, job_id);
+  q.bind(2, status);
+  if (asset_id) q.bind(3, *asset_id);
+  if (!error_code.empty()) q.bind(4, error_code);
+  if (!message.empty()) q.bind(5, message);
+  if (!provider_error.empty()) q.bind(6, provider_error);
+  q.bind(7, unixSeconds());
+  if (!q.executeStep()) return false;
+  const std::string hold_id = q.getColumn(0).isNull() ? "" : q.getColumn(0).getString();
+  while (q.executeStep()) {
+  }
+  if (!hold_id.empty()) {
+    auto settled = status == "succeeded" ? credits::capture(c, hold_id) : credits::release(c, hold_id);
+    if (!settled)
+      throw std::runtime_error("job " + job_id + ": cannot settle hold " + hold_id + ": " +
+                               settled.error().message());
+  }
+  return true;
+}
+
+}  // namespace
+
+bool succeedJob(store::Conn& c, const std::string& job_id, const std::string& asset_id) {
+  return finalize(c, job_id, "succeeded", asset_id, "", "", "");
+}
+
+bool endJob(store::Conn& c, const std::string& job_id, const std::string& status,
+            const std::string& error_code, const std::string& message,
+            const std::string& provider_error) {
+  return finalize(c, job_id, status, std::nullopt, error_code, message, provider_error);
+}
+
+std::optional<Job> findJob(store::Conn& c, const std::string& id) {
+  auto& q = c.statement(
+      "SELECT id, user_id, kind, status, progress, request, chain, chain_pos, credential_ref,"
+      " state, pending, attempts, next_at, deadline_at, hold_id, cost, byok, asset_id,"
+      " error_code, error_message, provider_error, request_id, created_at, updated_at"
+      " FROM jobs WHERE id = ?");
+  q.bind(1, id);
+  if (!q.executeStep()) return std::nullopt;
+  return readJob(q);
+}
+
+std::vector<Job> activeJobs(store::Conn& c) {
+  auto& q = c.statement(
+      "SELECT id, user_id, kind, status, progress, request, chain, chain_pos, credential_ref,"
+      " state, pending, attempts, next_at, deadline_at, hold_id, cost, byok, asset_id,"
+      " error_code, error_message, provider_error, request_id, created_at, updated_at"
+      " FROM jobs WHERE status IN ('queued','running') ORDER BY created_at, id");
+  std::vector<Job> out;
+  while (q.executeStep()) out.push_back(readJob(q));
+  return out;
+}
+
+int releaseOrphanHolds(store::Conn& c) {
+  auto& q = c.statement(
+      "SELECT h.id FROM holds h WHERE h.state = 'open' AND NOT EXISTS"
+      " (SELECT 1 FROM jobs j WHERE j.hold_id = h.id AND j.status IN ('queued','running'))");
+  std::vector<std::string> orphans;
+  while (q.executeStep()) orphans.push_back(q.getColumn(0).getString());
+  for (const auto& id : orphans) {
+    auto released = credits::release(c, id);
+    if (!released) throw std::runtime_error("cannot release hold " + id + ": " + released.error().message());
+  }
+  return static_cast<int>(orphans.size());
+}
+
+nlohmann::json jobJson(const Job& job, const std::optional<library::Asset>& asset,
+                       const std::string& base_url) {
+  nlohmann::json error = nullptr;
+  if (job.status == "failed") {
+    error = {{"error", job.error_code.empty() ? "upstream_error" : job.error_code},
+             {"message", job.error_message}};
+    if (!job.provider_error.empty()) error["provider_error"] = job.provider_error;
+  }
+  return {{"id", job.id},
+          {"kind", job.kind},
+          {"status", job.status},
+          {"progress", std::round(job.progress * 100) / 100},
+          {"provider", job.provider()},
+          {"asset", asset ? library::assetJson(*asset, base_url) : nlohmann::json(nullptr)},
+          {"error", error},
+          {"created_at", isoTime(job.created_at)},
+          {"updated_at", isoTime(job.updated_at)}};
+}
+
+}  // namespace aigate::jobs

@@ -1,0 +1,86 @@
+// Generation jobs as stored: one row per job in the `jobs` table, with the
+// hold of its credits. Creating a job holds its cost in the same transaction;
+// finishing it captures (succeeded) or releases (failed, canceled) the hold in
+// the same transaction as the status change, so no credit is lost or taken
+// twice, whatever crashes when.
+//
+// Writes REQUIRE a Store write; reads take any connection.
+#pragma once
+
+#include "core/common/errors.h"
+#include "core/library/asset.h"
+#include "core/store/store.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace aigate::jobs {
+
+struct Job {
+  std::string id;  // "job_…"
+  std::string user_id;
+  std::string kind;              // "image" | "video"
+  std::string status = "queued";  // queued | running | succeeded | failed | canceled
+  double progress = 0;
+  nlohmann::json request;  // {"kind","prompt","aspect_ratio","topic","model","seed"}
+  std::vector<std::string> chain;  // providers, tried in order
+  int chain_pos = 0;
+  std::string credential_ref = "operator";
+  nlohmann::json state;    // the plugin's state after its last action
+  nlohmann::json pending;  // the action in flight; null before start
+  int attempts = 0;        // failed tries of the current provider
+  std::optional<int64_t> next_at_ms;
+  int64_t deadline_ms = 0;
+  std::string hold_id;
+  int64_t cost = 0;
+  bool byok = false;
+  std::optional<std::string> asset_id;
+  std::string error_code;  // API error code when failed
+  std::string error_message;
+  std::string provider_error;  // the plugin's own code ("content_policy"…)
+  std::string request_id;
+  int64_t created_at = 0;
+  int64_t updated_at = 0;
+
+  const std::string& provider() const { return chain.at(static_cast<size_t>(chain_pos)); }
+  bool active() const { return status == "queued" || status == "running"; }
+};
+
+int64_t unixMillis();
+
+// Holds `job.cost` from the user's credits and inserts the job (id and times
+// filled in). insufficient_credits when the user cannot cover it.
+Result<Job> createJob(store::Conn& c, Job job);
+
+// Records progress of an active job (status, progress, provider position,
+// state, pending action, attempts, next timer). A no-op once it is final.
+void saveJob(store::Conn& c, const Job& job);
+
+// Marks an active job succeeded with `asset_id` and captures its hold.
+// Returns false (and changes nothing) when the job was already final.
+bool succeedJob(store::Conn& c, const std::string& job_id, const std::string& asset_id);
+
+// Marks an active job failed or canceled and releases its hold. Returns false
+// (and changes nothing) when the job was already final.
+bool endJob(store::Conn& c, const std::string& job_id, const std::string& status,
+            const std::string& error_code, const std::string& message,
+            const std::string& provider_error);
+
+std::optional<Job> findJob(store::Conn& c, const std::string& id);
+
+// Every queued or running job, oldest first.
+std::vector<Job> activeJobs(store::Conn& c);
+
+// Releases every open hold that no active job owns (a crash between steps
+// cannot leave one, but a hand-edited or older store may). Returns how many.
+int releaseOrphanHolds(store::Conn& c);
+
+// The API's Job object.
+nlohmann::json jobJson(const Job& job, const std::optional<library::Asset>& asset,
+                       const std::string& base_url);
+
+}  // namespace aigate::jobs
