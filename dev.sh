@@ -89,6 +89,13 @@ serve() {
     curl -s http://$listen/api/v1/generate/image -H "Authorization: Bearer $key" \\
       -d '{"prompt":"a lake below snowy mountains","aspect_ratio":"9:16"}'
 
+  Generate (offline, with the local procedural renderer; force_gen skips the library):
+    curl -s http://$listen/api/v1/generate/image -H "Authorization: Bearer $key" \\
+      -d '{"prompt":"a red fox in the snow","aspect_ratio":"16:9","force_gen":true}'
+    curl -s http://$listen/api/v1/generate/video -H "Authorization: Bearer $key" \\
+      -d '{"prompt":"ocean waves at sunset","force_gen":true}'
+    curl -s http://$listen/api/v1/jobs/JOB_ID -H "Authorization: Bearer $key"
+
 MSG
   exec "$bin" serve --listen "$listen" --data "$data"
 }

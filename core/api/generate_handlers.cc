@@ -14,6 +14,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <random>
 
 namespace aigate::api {
 namespace {
@@ -33,6 +34,11 @@ std::string tierFor(const config::Config& cfg, int level) {
   for (const auto& t : cfg.tiers)
     if (t.level >= level && (!best || t.level < best->level)) best = &t;
   return best ? best->name : std::string();
+}
+
+int64_t randomSeed() {
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  return static_cast<int64_t>(rng() >> 33);  // 0 .. 2^31-1: every provider takes it
 }
 
 struct GenerateRequest {
@@ -200,7 +206,9 @@ Outcome generate(Context& ctx, const std::string& kind) {
   job.request = {{"kind", kind}, {"prompt", request->prompt}, {"aspect_ratio", request->aspect_ratio}};
   if (request->topic) job.request["topic"] = *request->topic;
   if (request->model) job.request["model"] = *request->model;
-  job.request["seed"] = request->seed.value_or(0);
+  // Without a seed each request draws its own, like a generator would; the job
+  // keeps it, so passing it back reproduces the picture.
+  job.request["seed"] = request->seed ? *request->seed : randomSeed();
   job.chain = std::move(chain);
   job.cost = kind == "video" ? cfg.prices.generated_video : cfg.prices.generated_image;
   job.deadline_ms = jobs::unixMillis() + int64_t{cfg.generation.job_deadline_s} * 1000;

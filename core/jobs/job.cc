@@ -11,6 +11,12 @@
 namespace aigate::jobs {
 namespace {
 
+// The columns readJob() reads, in its order.
+#define AIGATE_SELECT_JOB                                                                   \
+  "SELECT id, user_id, kind, status, progress, request, chain, chain_pos, credential_ref," \
+  " state, pending, attempts, next_at, deadline_at, hold_id, cost, byok, asset_id,"        \
+  " error_code, error_message, provider_error, request_id, created_at, updated_at FROM jobs"
+
 std::optional<std::string> optionalText(const SQLite::Column& col) {
   if (col.isNull()) return std::nullopt;
   return col.getString();
@@ -162,22 +168,15 @@ bool endJob(store::Conn& c, const std::string& job_id, const std::string& status
 }
 
 std::optional<Job> findJob(store::Conn& c, const std::string& id) {
-  auto& q = c.statement(
-      "SELECT id, user_id, kind, status, progress, request, chain, chain_pos, credential_ref,"
-      " state, pending, attempts, next_at, deadline_at, hold_id, cost, byok, asset_id,"
-      " error_code, error_message, provider_error, request_id, created_at, updated_at"
-      " FROM jobs WHERE id = ?");
+  auto& q = c.statement(AIGATE_SELECT_JOB " WHERE id = ?");
   q.bind(1, id);
   if (!q.executeStep()) return std::nullopt;
   return readJob(q);
 }
 
 std::vector<Job> activeJobs(store::Conn& c) {
-  auto& q = c.statement(
-      "SELECT id, user_id, kind, status, progress, request, chain, chain_pos, credential_ref,"
-      " state, pending, attempts, next_at, deadline_at, hold_id, cost, byok, asset_id,"
-      " error_code, error_message, provider_error, request_id, created_at, updated_at"
-      " FROM jobs WHERE status IN ('queued','running') ORDER BY created_at, id");
+  auto& q = c.statement(AIGATE_SELECT_JOB
+                        " WHERE status IN ('queued','running') ORDER BY created_at, id");
   std::vector<Job> out;
   while (q.executeStep()) out.push_back(readJob(q));
   return out;
@@ -209,6 +208,7 @@ nlohmann::json jobJson(const Job& job, const std::optional<library::Asset>& asse
           {"status", job.status},
           {"progress", std::round(job.progress * 100) / 100},
           {"provider", job.provider()},
+          {"seed", job.request.value("seed", nlohmann::json())},
           {"asset", asset ? library::assetJson(*asset, base_url) : nlohmann::json(nullptr)},
           {"error", error},
           {"created_at", isoTime(job.created_at)},

@@ -70,3 +70,30 @@ TEST_CASE("a network error can be replayed", "[sdk][replay]") {
   CHECK(result.ok);
   CHECK(result.final_action["code"] == "upstream_unreachable");
 }
+
+TEST_CASE("replay can cancel a job after some exchanges", "[sdk][replay]") {
+  hello::HelloPlugin plugin(json::object());
+  json s = script({submitted(),
+                   {{"request", {{"method", "DELETE"}, {"url", "https://api.hello.example/v1/images/i1"},
+                                 {"headers", {{"authorization", "Bearer k"}}}}},
+                    {"response", {{"status", 200}, {"body", R"({"id":"i1","status":"canceled"})"}}}}},
+                  {{"action", "fail"}, {"code", "canceled"}});
+  s["cancel_after"] = 1;
+  auto result = replay(plugin, s);
+  INFO(result.problem);
+  CHECK(result.ok);
+}
+
+TEST_CASE("the credential reaches every event and never the state", "[sdk][replay]") {
+  hello::HelloPlugin plugin(json::object());
+  auto done = json{{"request", {{"method", "GET"}, {"url", "https://api.hello.example/v1/images/i1"},
+                                {"headers", {{"authorization", "Bearer k"}}}}},
+                   {"response",
+                    {{"status", 200},
+                     {"body", R"({"status":"succeeded","url":"https://x/i1.png","width":8,"height":8})"}}}};
+  auto result = replay(plugin, script({submitted(), done}, {{"action", "done"}}));
+  INFO(result.problem);
+  REQUIRE(result.ok);
+  for (const auto& action : result.actions)
+    CHECK(action.value("state", json()).dump().find("\"k\"") == std::string::npos);
+}

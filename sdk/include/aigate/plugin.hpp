@@ -94,6 +94,13 @@ class Action {
                    {"retryable", retryable}});
   }
 
+  // How far the job is, 0..1 (shown to clients as the job's progress):
+  // `return Action::wait(5000, state).withProgress(0.4);`
+  Action withProgress(double fraction) && {
+    body_["progress"] = fraction < 0 ? 0.0 : fraction > 1 ? 1.0 : fraction;
+    return std::move(*this);
+  }
+
   const json& toJson() const { return body_; }
 
  private:

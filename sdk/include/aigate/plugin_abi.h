@@ -101,6 +101,15 @@ typedef struct aigate_plugin_v1 {
    *      with "mime", "width", "height", "duration_s"], "usage": {…}, "state": …}
    *   {"action": "fail", "code": "content_policy" | "invalid_request" |
    *      "upstream_error" | "timeout" | …, "message": "…", "retryable": bool}
+   * An "http" or "wait" action may also carry "progress": 0..1, how far the
+   * job is, which clients see.
+   * What the host does with a "fail": when retryable, after a jittered
+   * backoff it sends the plugin's last "http" request again (with the state
+   * of that action) if a response to it caused the fail, or starts the job
+   * afresh (a new "start") if the fail followed a "wait"; after
+   * generation.max_attempts tries, or when not retryable, it moves on to the
+   * next provider, except for "content_policy" and "invalid_request" (and
+   * "canceled"), which end the job: the request itself was refused.
    * A plugin must not throw across this boundary; a C++ plugin built with the
    * SDK helper turns exceptions into a non-retryable "fail". */
   aigate_buf (*step)(void* instance, aigate_str event_json);

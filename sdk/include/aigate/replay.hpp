@@ -14,7 +14,12 @@
 //      …],
 //    "expect": {"action": "done"}}
 //
-// `wait` actions are answered at once with a "timer" event. Header-only.
+// `wait` actions are answered at once with a "timer" event. With
+// "cancel_after": N, the job is canceled once N exchanges have been answered:
+// the plugin gets a "cancel" event instead of its next timer or response (its
+// pending request is dropped, as the host drops it); later exchanges are the
+// requests it makes to cancel upstream.
+// Header-only.
 #pragma once
 
 #include <aigate/plugin.hpp>
@@ -74,6 +79,14 @@ inline ReplayResult replay(Plugin& plugin, const json& script, size_t max_steps 
                 {"job_id", "job_replay"},
                 {"request", start.value("request", json::object())},
                 {"state", nullptr}};
+  const long cancel_after = script.value("cancel_after", -1L);
+  bool canceled = false;
+  // True (once) when the job is to be canceled instead of its next event.
+  auto cancelNow = [&] {
+    if (canceled || cancel_after < 0 || next < static_cast<size_t>(cancel_after)) return false;
+    canceled = true;
+    return true;
+  };
   for (size_t steps = 0; steps < max_steps; ++steps) {
     event["credential"] = credential;
     json action;
@@ -85,6 +98,10 @@ inline ReplayResult replay(Plugin& plugin, const json& script, size_t max_steps 
     result.actions.push_back(action);
     const std::string kind = action.value("action", std::string());
     const json state = action.value("state", json());
+    if ((kind == "http" || kind == "wait") && cancelNow()) {
+      event = {{"event", "cancel"}, {"state", state}};
+      continue;
+    }
     if (kind == "http") {
       if (next >= exchanges.size()) {
         result.problem = "the plugin sent a request after the last recorded exchange: " +

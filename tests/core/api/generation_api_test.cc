@@ -211,3 +211,27 @@ TEST_CASE("different prompts give different pictures", "[api][generation]") {
   CHECK(a.json()["asset"]["id"] != b.json()["asset"]["id"]);
   CHECK(gw.get(pathOf(a.json()["asset"]["url"])).body != gw.get(pathOf(b.json()["asset"]["url"])).body);
 }
+
+TEST_CASE("a seed reproduces a picture; without one each request draws its own",
+          "[api][generation]") {
+  TestGateway gw;
+  auto user = gw.createUser("seed@example.com");
+  const std::string seeded = R"({"prompt":"golden wheat field","force_gen":true,"seed":42})";
+  auto a = gw.post("/api/v1/generate/image", seeded, user.api_key);
+  auto b = gw.post("/api/v1/generate/image", seeded, user.api_key);
+  REQUIRE(a.status == 200);
+  REQUIRE(b.status == 200);
+  CHECK(a.json()["asset"]["url"] == b.json()["asset"]["url"]);  // the same bytes
+  const json job = gw.get("/api/v1/jobs/" + a.json()["job_id"].get<std::string>(), user.api_key)
+                       .json()["job"];
+  CHECK(job["seed"] == 42);
+
+  const std::string unseeded = R"({"prompt":"golden wheat field","force_gen":true})";
+  auto c = gw.post("/api/v1/generate/image", unseeded, user.api_key);
+  auto d = gw.post("/api/v1/generate/image", unseeded, user.api_key);
+  REQUIRE(c.status == 200);
+  REQUIRE(d.status == 200);
+  CHECK(c.json()["asset"]["url"] != d.json()["asset"]["url"]);
+  CHECK(c.json()["credits_balance"] == 70);
+  CHECK(d.json()["credits_balance"] == 60);
+}

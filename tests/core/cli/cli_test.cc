@@ -1,4 +1,5 @@
 // The aigate binary as operators script it: exit codes, --json, file:line.
+#include "tests/support/gateway_process.h"
 #include "tests/support/http_client.h"
 #include "tests/support/temp_dir.h"
 
@@ -125,38 +126,16 @@ TEST_CASE("a broken config stops the gateway with file:line", "[cli]") {
 
 TEST_CASE("serve answers, then drains and exits 0 on SIGTERM", "[cli][server]") {
   TempDir dir;
-  const std::string log = dir.file("serve.log");
-  const pid_t pid = fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) {
-    FILE* out = std::freopen(log.c_str(), "w", stdout);
-    (void)out;
-    const std::string data = dir.file("data");
-    execl(AIGATE_BINARY, AIGATE_BINARY, "serve", "--listen", "127.0.0.1:0", "--data", data.c_str(),
-          static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  std::string port;
-  for (int i = 0; i < 200 && port.empty(); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(25));
-    const std::string text = slurp(log);
-    const auto at = text.find("http://127.0.0.1:");
-    if (at != std::string::npos) {
-      const auto start = at + std::string("http://127.0.0.1:").size();
-      port = text.substr(start, text.find(' ', start) - start);
-    }
-  }
-  REQUIRE_FALSE(port.empty());
+  aigate::testing::GatewayProcess gw(AIGATE_BINARY, {"--data", dir.file("data")},
+                                     dir.file("serve.log"));
+  const bool started = gw.start();
+  INFO(gw.output());
+  REQUIRE(started);
   aigate::testing::HttpClient client;
-  auto health = client.request("GET", "http://127.0.0.1:" + port + "/healthz");
+  auto health = client.request("GET", gw.url("/healthz"));
   CHECK(health.status == 200);
-
-  kill(pid, SIGTERM);
-  int status = 0;
-  REQUIRE(waitpid(pid, &status, 0) == pid);
-  CHECK(WIFEXITED(status));
-  CHECK(WEXITSTATUS(status) == 0);
-  CHECK(slurp(log).find("aigate: stopped") != std::string::npos);
+  CHECK(gw.stop() == 0);
+  CHECK(gw.output().find("aigate: stopped") != std::string::npos);
 }
 
 TEST_CASE("plugins check accepts a plugin and refuses a broken one", "[cli][plugins]") {

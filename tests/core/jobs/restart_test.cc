@@ -2,6 +2,7 @@
 // fake provider, and the store checked after the job ends: one capture, no
 // leftover hold, the asset served.
 #include "tests/fakes/hello_api.h"
+#include "tests/support/gateway_process.h"
 #include "tests/support/http_client.h"
 #include "tests/support/media_samples.h"
 #include "tests/support/temp_dir.h"
@@ -11,14 +12,13 @@
 #include <catch2/catch.hpp>
 
 #include <chrono>
-#include <csignal>
 #include <fstream>
+#include <memory>
 #include <sstream>
-#include <sys/wait.h>
 #include <thread>
-#include <unistd.h>
 
 using aigate::testing::FakeHelloApi;
+using aigate::testing::GatewayProcess;
 using aigate::testing::HttpClient;
 using aigate::testing::TempDir;
 using nlohmann::json;
@@ -48,65 +48,24 @@ std::string configFor(const TempDir& dir, const std::string& base_url, int retry
   return path;
 }
 
-// One `aigate serve` process on a free port, logging to a file.
-class GatewayProcess {
- public:
-  GatewayProcess(const TempDir& dir, const std::string& config, int run) {
-    log_ = dir.file("serve" + std::to_string(run) + ".log");
-    pid_ = fork();
-    REQUIRE(pid_ >= 0);
-    if (pid_ == 0) {
-      if (!std::freopen(log_.c_str(), "w", stdout)) _exit(126);
-      if (!std::freopen((log_ + ".err").c_str(), "w", stderr)) _exit(126);
-      ::setenv("AIGATE_TEST_HELLO_KEY", "hk_restart", 1);
-      execl(AIGATE_BINARY, AIGATE_BINARY, "serve", "--config", config.c_str(), "--listen",
-            "127.0.0.1:0", static_cast<char*>(nullptr));
-      _exit(127);
-    }
-    for (int i = 0; i < 400 && port_.empty(); ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(25));
-      const std::string text = slurp(log_);
-      const auto at = text.find("http://127.0.0.1:");
-      if (at != std::string::npos) {
-        const auto start = at + std::string("http://127.0.0.1:").size();
-        port_ = text.substr(start, text.find(' ', start) - start);
-      }
-    }
-    INFO(slurp(log_) << slurp(log_ + ".err"));
-    REQUIRE_FALSE(port_.empty());
-  }
-  ~GatewayProcess() {
-    if (pid_ > 0) kill9();
-  }
-
-  std::string url(const std::string& path) const { return "http://127.0.0.1:" + port_ + path; }
-
-  void kill9() {
-    ::kill(pid_, SIGKILL);
-    int status = 0;
-    ::waitpid(pid_, &status, 0);
-    pid_ = -1;
-  }
-  void stop() {
-    ::kill(pid_, SIGTERM);
-    int status = 0;
-    ::waitpid(pid_, &status, 0);
-    pid_ = -1;
-    CHECK(WIFEXITED(status));
-  }
-
- private:
-  pid_t pid_ = -1;
-  std::string log_;
-  std::string port_;
-};
-
 std::string createScaleUser(const TempDir& dir, const std::string& config) {
   const std::string out = dir.file("user.json");
   const std::string cmd = std::string(AIGATE_BINARY) + " admin user create --email r@example.com" +
                           " --pack scale --json --config " + config + " >" + out + " 2>&1";
   REQUIRE(std::system(cmd.c_str()) == 0);
   return json::parse(slurp(out))["api_key"];
+}
+
+// `aigate serve --config CONFIG`, the run-th start in `dir`.
+std::unique_ptr<GatewayProcess> startGateway(const TempDir& dir, const std::string& config, int run) {
+  auto gw = std::make_unique<GatewayProcess>(
+      AIGATE_BINARY, std::vector<std::string>{"--config", config},
+      dir.file("serve" + std::to_string(run) + ".log"),
+      std::vector<std::pair<std::string, std::string>>{{"AIGATE_TEST_HELLO_KEY", "hk_restart"}});
+  const bool started = gw->start();
+  INFO(gw->output());
+  REQUIRE(started);
+  return gw;
 }
 
 json pollJob(HttpClient& client, const GatewayProcess& gw, const std::string& id,
@@ -157,29 +116,29 @@ TEST_CASE("a video job survives kill -9 of the gateway mid-job", "[jobs][restart
   HttpClient client;
   std::string job_id;
   {
-    GatewayProcess gw(dir, config, 1);
-    auto r = client.request("POST", gw.url("/api/v1/generate/video"),
+    auto gw = startGateway(dir, config, 1);
+    auto r = client.request("POST", gw->url("/api/v1/generate/video"),
                             R"({"prompt":"a slow sunrise","force_gen":true})",
                             {"Authorization: Bearer " + key, "Content-Type: application/json"});
     INFO(r.body);
     REQUIRE(r.status == 202);
     job_id = r.json()["job"]["id"];
     REQUIRE(api.waitFor([&] { return api.polls() >= 2; }, 10'000));
-    gw.kill9();
+    gw->kill9();
   }
   CHECK(api.submits() == 1);
   api.setPollsBeforeDone(0);
   {
-    GatewayProcess gw(dir, config, 2);
-    const json job = pollJob(client, gw, job_id, key);
+    auto gw = startGateway(dir, config, 2);
+    const json job = pollJob(client, *gw, job_id, key);
     INFO(job.dump());
     REQUIRE(job["status"] == "succeeded");
     CHECK(api.submits() == 1);  // resumed by polling, not submitted again
     const std::string url = job["asset"]["url"];
-    auto file = client.request("GET", gw.url(url.substr(url.find("/files/"))));
+    auto file = client.request("GET", gw->url(url.substr(url.find("/files/"))));
     CHECK(file.status == 200);
     CHECK(file.header("content-type") == "video/mp4");
-    gw.stop();
+    CHECK(gw->stop() == 0);
   }
   const Books b = readBooks(dir);
   CHECK(b.holds == 1);
@@ -206,25 +165,25 @@ TEST_CASE("a job killed before the provider was reached resumes and is charged o
   HttpClient client;
   std::string job_id;
   {
-    GatewayProcess gw(dir, config, 1);
-    auto r = client.request("POST", gw.url("/api/v1/generate/video"),
+    auto gw = startGateway(dir, config, 1);
+    auto r = client.request("POST", gw->url("/api/v1/generate/video"),
                             R"({"prompt":"never reached","force_gen":true})",
                             {"Authorization: Bearer " + key, "Content-Type: application/json"});
     REQUIRE(r.status == 202);
     job_id = r.json()["job"]["id"];
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
-    gw.kill9();
+    gw->kill9();
   }
   FakeHelloApi api(port);
   api.setImage(aigate::testing::samples::mp4(), "video/mp4", 640, 360);
   api.setPollsBeforeDone(0);
   {
-    GatewayProcess gw(dir, config, 2);
-    const json job = pollJob(client, gw, job_id, key);
+    auto gw = startGateway(dir, config, 2);
+    const json job = pollJob(client, *gw, job_id, key);
     INFO(job.dump());
     REQUIRE(job["status"] == "succeeded");
     CHECK(api.submits() == 1);
-    gw.stop();
+    CHECK(gw->stop() == 0);
   }
   const Books b = readBooks(dir);
   CHECK(b.captures == 1);
