@@ -21,9 +21,10 @@ PACKAGES=(
   libavcodec-dev libavformat-dev libavutil-dev
 )
 
-install_packages() {
+install_packages() {  # install_packages [PACKAGE…] (default: PACKAGES)
   local missing=() p
-  for p in "${PACKAGES[@]}"; do
+  [ $# -gt 0 ] || set -- "${PACKAGES[@]}"
+  for p in "$@"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
   [ ${#missing[@]} -eq 0 ] && return 0
@@ -100,8 +101,18 @@ MSG
   exec "$bin" serve --listen "$listen" --data "$data"
 }
 
+# The official provider SDKs from npm (tests/conformance/package.json) that the
+# conformance tests run against our fake providers. Without them those tests
+# only warn, so a registry hiccup does not fail the run.
+install_conformance_sdks() {
+  command -v npm >/dev/null 2>&1 || install_packages nodejs npm
+  npm install --prefix tests/conformance --no-audit --no-fund --loglevel=error >/dev/null ||
+    echo "dev.sh: warning: npm install failed; the SDK conformance tests will be skipped" >&2
+}
+
 run_tests() {
   install_packages
+  install_conformance_sdks
   build build/test -DCMAKE_BUILD_TYPE=Debug -DAIGATE_SANITIZE=ON -DAIGATE_WERROR=ON
   ctest --test-dir build/test -j"$(nproc)" --output-on-failure
 }

@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 images=${1:-50}
 videos=${2:-5}
 cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release -DAIGATE_BUILD_TESTS=OFF >/dev/null
-cmake --build build/release -j"$(nproc)" --target aigate local >/dev/null
+cmake --build build/release -j"$(nproc)" --target aigate aigate_plugins >/dev/null
 bin=build/release/core/aigate
 tmp=$(mktemp -d)
 pid=

@@ -250,6 +250,7 @@ void validate(const Config& c, const std::map<std::string, YAML::Mark>& marks, P
   if (c.library.match_threshold < 0 || c.library.match_threshold > 1)
     p.add(mark("library.match_threshold"), "library.match_threshold",
           "must be between 0 and 1");
+  nonNegative("library.memory_index_min_assets", c.library.memory_index_min_assets);
 
   std::set<std::string> provider_names;
   for (size_t i = 0; i < c.providers.size(); ++i) {
@@ -406,6 +407,7 @@ Config parse(const std::string& yaml_text, const std::string& source_name) {
     {
       MapReader r(top.child("library"), "library", problems);
       r.read("match_threshold", c.library.match_threshold);
+      r.read("memory_index_min_assets", c.library.memory_index_min_assets);
     }
     {
       MapReader r(top.child("plugins"), "plugins", problems);

@@ -75,12 +75,24 @@ struct LibraryConfig {
   // A generate request is answered from the library when the best asset
   // covers at least this share of the prompt's terms (0..1).
   double match_threshold = 0.6;
+  // Search answers from an in-memory index (about 160 bytes per asset; built
+  // at the first search, seconds for a million assets) once the library holds
+  // at least this many assets; below it, from SQLite's full-text index alone.
+  // 0: always from memory.
+  int64_t memory_index_min_assets = 20000;
 };
 
 struct PluginsConfig {
   // Plugin files loaded at start-up; a relative path is taken from the folder
   // of the aigate binary.
-  std::vector<std::string> paths = {"../plugins/aigate_local.so"};
+  std::vector<std::string> paths = {
+      "../plugins/aigate_local.so",     "../plugins/aigate_openai_images.so",
+      "../plugins/aigate_runwayml.so",  "../plugins/aigate_luma.so",
+      "../plugins/aigate_kling.so",     "../plugins/aigate_pika.so",
+      "../plugins/aigate_fal.so",       "../plugins/aigate_replicate.so",
+      "../plugins/aigate_stability.so", "../plugins/aigate_bfl.so",
+      "../plugins/aigate_ideogram.so",  "../plugins/aigate_google.so",
+      "../plugins/aigate_minimax.so",   "../plugins/aigate_leonardo.so"};
 };
 
 // One configured provider: a loaded plugin plus the operator's settings.

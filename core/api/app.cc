@@ -3,6 +3,7 @@
 #include "core/common/crypto.h"
 #include "core/credits/idempotency.h"
 #include "core/jobs/executor.h"
+#include "core/library/search_index.h"
 
 #include <cctype>
 
@@ -87,6 +88,7 @@ App::App(config::Config config, store::Store& store, storage::AssetStorage& stor
       store_(store),
       storage_(storage),
       admin_token_(std::move(admin_token)) {
+  library::setMemoryIndexMinAssets(store_.reader(), config_.library.memory_index_min_assets);
   addHealthRoutes(router_);
   addAccountRoutes(router_);
   addAdminRoutes(router_);

@@ -25,7 +25,8 @@ Inserted insertAsset(store::Conn& c, Asset asset);
 // Bulk loading, for large imports: between begin and end, inserted assets are
 // not indexed one by one; end rebuilds the full-text index once (seconds for
 // a million assets, instead of minutes of per-row maintenance). Assets
-// inserted meanwhile by anyone become searchable at the end.
+// inserted meanwhile by anyone become searchable at the end (in-memory
+// search indexes too: they catch up then).
 void beginBulkLoad(store::Conn& c);
 void endBulkLoad(store::Conn& c);
 // Finishes a bulk load that was cut short (a crash): returns true when it had
@@ -54,8 +55,9 @@ struct SearchResult {
 };
 
 // Assets ranked by relevance (BM25 over title, tags, topic, description, in
-// that order of weight). All query terms must match; when that finds nothing,
-// any term may.
+// that order of weight; ties by age, oldest first). All query terms must
+// match; when that finds nothing, any term may. Large libraries are searched
+// in memory (search_index.h), with the same results.
 SearchResult search(store::Conn& c, const SearchQuery& query);
 
 // Up to `limit` candidates for a prompt: any term matches, same filters.

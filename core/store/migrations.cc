@@ -169,10 +169,39 @@ CREATE INDEX jobs_active ON jobs(status) WHERE status IN ('queued','running');
 CREATE INDEX jobs_by_user ON jobs(user_id, created_at);
 )SQL";
 
+constexpr std::string_view kV4LibraryVersion = R"SQL(
+-- What lets an in-memory search index (library/search_index.h) follow the
+-- asset table when any connection or process writes it: a counter that every
+-- change of `assets` bumps, and the seqs of deleted (or updated) assets with
+-- the counter value of their change.
+CREATE TABLE library_version (version INTEGER NOT NULL);
+INSERT INTO library_version (version) VALUES (0);
+CREATE TABLE assets_deleted (
+  seq     INTEGER PRIMARY KEY,
+  version INTEGER NOT NULL
+);
+CREATE INDEX assets_deleted_by_version ON assets_deleted(version);
+-- Dropped during bulk loads and created again after (library/catalog.cc).
+CREATE TRIGGER assets_version_insert AFTER INSERT ON assets BEGIN
+  UPDATE library_version SET version = version + 1;
+END;
+CREATE TRIGGER assets_version_delete AFTER DELETE ON assets BEGIN
+  UPDATE library_version SET version = version + 1;
+  INSERT OR REPLACE INTO assets_deleted (seq, version)
+    SELECT old.seq, version FROM library_version;
+END;
+CREATE TRIGGER assets_version_update AFTER UPDATE ON assets BEGIN
+  UPDATE library_version SET version = version + 1;
+  INSERT OR REPLACE INTO assets_deleted (seq, version)
+    SELECT old.seq, version FROM library_version;
+END;
+)SQL";
+
 constexpr Migration kMigrations[] = {
     {1, "accounts, ledger, keys, idempotency", kV1Accounts},
     {2, "asset library with full-text search", kV2Library},
     {3, "durable generation jobs", kV3Jobs},
+    {4, "library change counter for in-memory search", kV4LibraryVersion},
 };
 
 }  // namespace

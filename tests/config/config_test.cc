@@ -64,6 +64,7 @@ TEST_CASE("the shipped config/aigate.yaml is exactly the built-in defaults", "[c
   CHECK(file.features.byok == defaults.features.byok);
   CHECK(file.idempotency.ttl_hours == defaults.idempotency.ttl_hours);
   CHECK(file.library.match_threshold == defaults.library.match_threshold);
+  CHECK(file.library.memory_index_min_assets == defaults.library.memory_index_min_assets);
   CHECK(file.plugins.paths == defaults.plugins.paths);
   REQUIRE(file.providers.size() == defaults.providers.size());
   for (size_t i = 0; i < file.providers.size(); ++i) {

@@ -14,16 +14,14 @@
 // is thread-safe.
 #pragma once
 
-#include <condition_variable>
+#include <cstdint>
 #include <functional>
-#include <list>
 #include <map>
-#include <memory>
 #include <mutex>
 #include <string>
-#include <thread>
-#include <cstdint>
 #include <vector>
+
+#include "tests/fakes/fake_server.h"
 
 namespace aigate::testing {
 
@@ -39,7 +37,7 @@ class FakeHelloApi {
   FakeHelloApi& operator=(const FakeHelloApi&) = delete;
 
   std::string baseUrl() const;  // "http://127.0.0.1:<port>"
-  uint16_t port() const { return static_cast<uint16_t>(port_); }
+  uint16_t port() const { return server_.port(); }
 
   // Behaviour; may change while requests are in flight.
   void setPollsBeforeDone(int n);           // "running" answers per job before its end (default 1)
@@ -65,67 +63,30 @@ class FakeHelloApi {
   bool waitFor(const std::function<bool()>& predicate, int timeout_ms) const;
 
  private:
-  struct Request {
-    std::string method;
-    std::string path;                            // without the query
-    std::map<std::string, std::string> headers;  // names lowercased
-    std::string body;
-    bool keep_alive = true;
-  };
-  struct Response {
-    int status = 200;
-    std::string body;
-    std::string content_type = "application/json";
-  };
-  class RequestReader;  // HTTP/1.1 request parsing, in hello_api.cc
   struct Job {
     int polls = 0;
     bool canceled = false;
   };
-  struct Connection {
-    std::thread thread;
-    bool finished = false;  // Guarded by mutex_
-  };
 
-  void acceptLoop();
-  void serve(int fd, Connection* connection);
-  // Counts and logs `request`, then waits out a hang or delay. Returns false
-  // when the connection must be closed instead of answered.
-  bool admit(const Request& request);
-  Response answer(const Request& request);
-  Response submit(const Request& request);     // REQUIRES: mutex_ held
-  Response poll(const std::string& id);        // REQUIRES: mutex_ held
-  Response cancel(const std::string& id);      // REQUIRES: mutex_ held
-  Response download(const std::string& path);  // REQUIRES: mutex_ held
-
-  int listen_fd_ = -1;
-  int wake_fds_[2] = {-1, -1};  // written once at shutdown; read end stays readable
-  int port_ = 0;
-  std::thread accept_thread_;
-  std::list<Connection> connections_;  // Owned by accept_thread_, then by the destructor
+  FakeResponse submit(const FakeRequest& request);
+  FakeResponse poll(const std::string& id);
+  FakeResponse cancel(const std::string& id);
+  FakeResponse download(const std::string& id);
+  // 401 unless `request` carries a credential, as the real API does.
+  static bool authorized(const FakeRequest& request);
 
   mutable std::mutex mutex_;
-  std::condition_variable changed_;  // hang ended, or stopping
   // Guarded by mutex_
-  bool stopping_ = false;
   int polls_before_done_ = 1;
   std::string final_failure_;
-  int fail_count_ = 0;
-  int fail_status_ = 500;
-  bool garbage_ = false;
-  bool hang_ = false;
-  int delay_ms_ = 0;
   std::string image_;
   std::string image_mime_ = "image/png";
   int image_width_ = 1;
   int image_height_ = 1;
   std::map<std::string, Job> jobs_;
-  int submits_ = 0;
-  int polls_ = 0;
-  int cancels_ = 0;
-  int downloads_ = 0;
-  std::vector<std::string> log_;
-  std::string last_authorization_;
+
+  // Last: destroyed first, so no handler runs on the state above once it goes.
+  FakeServer server_;
 };
 
 }  // namespace aigate::testing

@@ -10,7 +10,7 @@
 //      {"request": {"method": "POST", "url": "https://api.example.com/v1/jobs",
 //                   "body_contains": "a cat"},
 //       "response": {"status": 200, "headers": {"content-type": "application/json"},
-//                    "body": "{\"id\":\"j1\"}"}},
+//                    "body": "{\"id\":\"j1\"}"}},   (binary: "body": base64, "body_base64": true)
 //      …],
 //    "expect": {"action": "done"}}
 //
@@ -124,6 +124,7 @@ inline ReplayResult replay(Plugin& plugin, const json& script, size_t max_steps 
                  {"status", response.value("status", 200)},
                  {"headers", response.value("headers", json::object())},
                  {"body", response.value("body", std::string())},
+                 {"body_base64", response.value("body_base64", false)},
                  {"state", state}};
       }
       ++next;

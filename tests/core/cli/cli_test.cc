@@ -8,6 +8,7 @@
 
 #include <csignal>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <sys/wait.h>
 #include <thread>
@@ -170,6 +171,19 @@ TEST_CASE("plugins list loads the configured plugins; a bad one stops serve", "[
   CHECK(dup.exit_code == 1);
   CHECK(dup.err.find("plugins.paths: ") != std::string::npos);
   CHECK(dup.err.find("already loaded") != std::string::npos);
+}
+
+TEST_CASE("the embedded config loads the local renderer and the thirteen provider plugins",
+          "[cli][plugins]") {
+  TempDir dir;
+  auto listed = runAigate(dir, "plugins list --json");
+  REQUIRE(listed.exit_code == 0);
+  const nlohmann::json listing = outputJson(listed);
+  std::set<std::string> names;
+  for (const auto& p : listing["plugins"]) names.insert(p["name"].get<std::string>());
+  CHECK(names == std::set<std::string>{"local", "openai_images", "runwayml", "luma", "kling",
+                                       "pika", "fal", "replicate", "stability", "bfl", "ideogram",
+                                       "google", "minimax", "leonardo"});
 }
 
 TEST_CASE("serve refuses a provider whose plugin is not loaded, or whose key is unset",

@@ -1,0 +1,836 @@
+#include "core/library/search_index.h"
+
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <array>
+#include <bit>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <functional>
+#include <limits>
+#include <stdexcept>
+#include <string_view>
+#include <type_traits>
+#include <unordered_map>
+
+namespace aigate::library {
+namespace {
+
+// FTS5's bm25() constants (ext/fts5/fts5_aux.c).
+constexpr double kK1 = 1.2;
+constexpr double kB = 0.75;
+// The weights search() ranks with: bm25(assets_fts, 10.0, 6.0, 2.0, 3.0) over
+// the columns title, tags, description, topic.
+constexpr uint32_t kColumnWeights[4] = {10, 6, 2, 3};
+// FTS5_MAX_TOKEN_SIZE: FTS5 indexes longer tokens cut to this many bytes.
+constexpr size_t kMaxTokenBytes = 32768;
+// A posting whose weighted frequency does not fit 16 bits holds this, and the
+// weight is in Data::heavy_weights.
+constexpr uint16_t kHeavyWeight = 0xFFFF;
+// Deleted assets stay in the posting lists (flagged) until this many pile up.
+constexpr size_t kCompactAfter = 1024;
+// Catching up with more new assets than this rebuilds the index aside, so
+// that searches go on meanwhile.
+constexpr int64_t kRebuildAfterRows = 50000;
+
+struct StringHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+template <typename V>
+using StringMap = std::unordered_map<std::string, V, StringHash, std::equal_to<>>;
+
+// The distinct values of a filter column, numbered from 1 (0 is NULL).
+class Values {
+ public:
+  uint32_t idOf(std::string_view value) {
+    auto it = ids_.find(value);
+    if (it != ids_.end()) return it->second;
+    const auto id = static_cast<uint32_t>(ids_.size() + 1);
+    ids_.emplace(std::string(value), id);
+    return id;
+  }
+  std::optional<uint32_t> find(std::string_view value) const {
+    auto it = ids_.find(value);
+    if (it == ids_.end()) return std::nullopt;
+    return it->second;
+  }
+  size_t bytes() const {
+    size_t n = 0;
+    for (const auto& [k, v] : ids_) n += sizeof(k) + k.capacity() + sizeof(v) + 2 * sizeof(void*);
+    return n;
+  }
+
+ private:
+  StringMap<uint32_t> ids_;
+};
+
+// What a search reads of every matching doc, packed in 8 bytes so that the
+// per-doc array stays small enough for the caches: the length, the deleted
+// and owned flags, and the type and aspect ratio ids (a larger id than the
+// field holds reads as the field's maximum and is kept in Data::wide_ids).
+constexpr uint64_t kDeletedBit = uint64_t{1} << 32;
+constexpr uint64_t kOwnedBit = uint64_t{1} << 33;
+constexpr int kTypeShift = 34;
+constexpr uint64_t kTypeMax = 63;  // 6 bits
+constexpr int kAspectShift = 40;
+constexpr uint64_t kAspectMax = 4095;  // 12 bits
+
+uint32_t lengthOf(uint64_t key) { return static_cast<uint32_t>(key); }
+
+// A term in at least 1/kDenseShare of the docs also gets a bitmap of its
+// docs, with the count of postings before each 512-doc block: an AND walks
+// it with a bit test per doc instead of a search.
+constexpr size_t kDenseShare = 16;
+constexpr size_t kDenseMinDocs = 64;
+
+struct Postings {
+  std::vector<uint32_t> docs;     // ascending doc indexes
+  std::vector<uint16_t> weights;  // 10*tf(title) + 6*tf(tags) + 2*tf(description) + 3*tf(topic)
+  std::vector<uint64_t> bits;     // dense terms only: bit `doc` set when docs holds it
+  std::vector<uint32_t> blocks;   // dense terms only: postings before each 512-doc block
+
+  bool dense() const { return !bits.empty(); }
+
+  // Dense terms: whether `doc` is in the list, and where.
+  bool find(uint32_t doc, size_t& pos) const {
+    const size_t word = doc >> 6;
+    if (word >= bits.size()) return false;
+    const uint64_t bit = uint64_t{1} << (doc & 63);
+    if ((bits[word] & bit) == 0) return false;
+    size_t rank = blocks[doc >> 9];
+    for (size_t w = (doc >> 9) << 3; w < word; ++w) rank += static_cast<size_t>(std::popcount(bits[w]));
+    pos = rank + static_cast<size_t>(std::popcount(bits[word] & (bit - 1)));
+    return true;
+  }
+
+  // Adds `doc` to the bitmap. REQUIRES: dense(), doc above every doc held,
+  // and docs not holding it yet.
+  void addBit(uint32_t doc) {
+    while (blocks.size() <= (doc >> 9)) blocks.push_back(static_cast<uint32_t>(docs.size()));
+    if (bits.size() <= (doc >> 6)) bits.resize((doc >> 6) + 1, 0);
+    bits[doc >> 6] |= uint64_t{1} << (doc & 63);
+  }
+
+  // Builds or drops the bitmap for a library of `docs_total` docs.
+  void index(size_t docs_total) {
+    bits.clear();
+    blocks.clear();
+    if (docs.size() < kDenseMinDocs || docs.size() * kDenseShare < docs_total) {
+      bits.shrink_to_fit();
+      blocks.shrink_to_fit();
+      return;
+    }
+    std::vector<uint32_t> held;
+    held.swap(docs);
+    bits.reserve((docs_total >> 6) + 1);
+    for (uint32_t doc : held) {
+      addBit(doc);
+      docs.push_back(doc);
+    }
+  }
+};
+
+std::string dbError(sqlite3* db, const char* what) {
+  return std::string("search index: ") + what + ": " + (db ? sqlite3_errmsg(db) : "out of memory");
+}
+
+int64_t readVersion(store::Conn& c) {
+  auto& q = c.statement("SELECT version FROM library_version");
+  const int64_t version = q.executeStep() ? q.getColumn(0).getInt64() : 0;
+  q.reset();
+  return version;
+}
+
+// Between beginBulkLoad and endBulkLoad the FTS5 index lags the table.
+bool bulkLoadRunning(store::Conn& c) {
+  auto& q = c.statement(
+      "SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger' AND name = 'assets_fts_insert'");
+  q.executeStep();
+  const bool running = q.getColumn(0).getInt() == 0;
+  q.reset();
+  return running;
+}
+
+bool atLeastAssets(store::Conn& c, int64_t n) {
+  if (n <= 0) return true;
+  auto& q = c.statement("SELECT COUNT(*) FROM (SELECT 1 FROM assets LIMIT ?)");
+  q.bind(1, n);
+  q.executeStep();
+  const bool enough = q.getColumn(0).getInt64() >= n;
+  q.reset();
+  return enough;
+}
+
+// A read transaction on a connection in autocommit mode: one snapshot.
+class ReadTransaction {
+ public:
+  explicit ReadTransaction(store::Conn& c) : c_(c) { c_.db().exec("BEGIN"); }
+  ~ReadTransaction() {
+    // Never leave the connection inside a transaction: it would read this
+    // snapshot forever.
+    if (sqlite3_get_autocommit(c_.db().getHandle())) return;
+    if (sqlite3_exec(c_.db().getHandle(), "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK)
+      sqlite3_exec(c_.db().getHandle(), "ROLLBACK", nullptr, nullptr, nullptr);
+  }
+  ReadTransaction(const ReadTransaction&) = delete;
+  ReadTransaction& operator=(const ReadTransaction&) = delete;
+
+ private:
+  store::Conn& c_;
+};
+
+// The search's top k, by a bounded max-heap whose top is the worst kept.
+struct Ranked {
+  double score;
+  uint32_t doc;
+};
+bool better(const Ranked& a, const Ranked& b) {
+  return a.score < b.score || (a.score == b.score && a.doc < b.doc);
+}
+
+class TopK {
+ public:
+  explicit TopK(size_t k) : k_(k) {}
+  void offer(const Ranked& r) {
+    if (heap_.size() < k_) {
+      heap_.push_back(r);
+      std::push_heap(heap_.begin(), heap_.end(), better);
+    } else if (k_ > 0 && better(r, heap_.front())) {
+      std::pop_heap(heap_.begin(), heap_.end(), better);
+      heap_.back() = r;
+      std::push_heap(heap_.begin(), heap_.end(), better);
+    }
+  }
+  std::vector<Ranked> best() && {
+    std::sort_heap(heap_.begin(), heap_.end(), better);
+    return std::move(heap_);
+  }
+
+ private:
+  size_t k_;
+  std::vector<Ranked> heap_;
+};
+
+// The first position at or after `from` whose doc is >= `target`: galloping
+// then binary search, so that a short list walks a long one in O(short · log).
+size_t gallop(const std::vector<uint32_t>& docs, size_t from, uint32_t target) {
+  const size_t n = docs.size();
+  // Lists of similar lengths: the answer is usually a step or two away.
+  for (size_t stop = std::min(from + 4, n); from < stop; ++from)
+    if (docs[from] >= target) return from;
+  if (from >= n || docs[from] >= target) return from;
+  size_t below = from;  // docs[below] < target
+  size_t step = 1;
+  size_t probe = from + 1;
+  while (probe < n && docs[probe] < target) {
+    below = probe;
+    step *= 2;
+    probe = below + step;
+  }
+  const size_t end = std::min(probe + 1, n);
+  return static_cast<size_t>(
+      std::lower_bound(docs.begin() + static_cast<std::ptrdiff_t>(below + 1),
+                       docs.begin() + static_cast<std::ptrdiff_t>(end), target) -
+      docs.begin());
+}
+
+}  // namespace
+
+// FTS5's own tokenizer, "porter unicode61 remove_diacritics 2" as the
+// assets_fts table declares it, from a private in-memory connection (the
+// tokenizer needs no database; this way it outlives any caller's connection).
+// Not thread-safe: one caller at a time.
+class SearchIndex::Tokenizer {
+ public:
+  Tokenizer() {
+    if (sqlite3_open_v2(":memory:", &db_, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK) {
+      const std::string message = dbError(db_, "open");
+      sqlite3_close(db_);
+      throw std::runtime_error(message);
+    }
+    fts5_api* api = nullptr;
+    sqlite3_stmt* stmt = nullptr;
+    if (sqlite3_prepare_v2(db_, "SELECT fts5(?1)", -1, &stmt, nullptr) == SQLITE_OK) {
+      sqlite3_bind_pointer(stmt, 1, static_cast<void*>(&api), "fts5_api_ptr", nullptr);
+      sqlite3_step(stmt);
+    }
+    sqlite3_finalize(stmt);
+    void* user_data = nullptr;
+    const char* args[] = {"unicode61", "remove_diacritics", "2"};
+    if (!api || api->xFindTokenizer(api, "porter", &user_data, &methods_) != SQLITE_OK ||
+        methods_.xCreate(user_data, args, 3, &tokenizer_) != SQLITE_OK) {
+      sqlite3_close(db_);
+      throw std::runtime_error("search index: SQLite has no FTS5 porter tokenizer");
+    }
+  }
+  ~Tokenizer() {
+    methods_.xDelete(tokenizer_);
+    sqlite3_close(db_);
+  }
+  Tokenizer(const Tokenizer&) = delete;
+  Tokenizer& operator=(const Tokenizer&) = delete;
+
+  // Calls on_token(token, tflags) for each token of `text`; `flags` is
+  // FTS5_TOKENIZE_DOCUMENT or FTS5_TOKENIZE_QUERY.
+  template <typename F>
+  void tokenize(std::string_view text, int flags, F&& on_token) {
+    using Fn = std::remove_reference_t<F>;
+    auto trampoline = [](void* ctx, int tflags, const char* token, int bytes, int, int) -> int {
+      (*static_cast<Fn*>(ctx))(std::string_view(token, static_cast<size_t>(bytes)), tflags);
+      return SQLITE_OK;
+    };
+    methods_.xTokenize(tokenizer_, static_cast<void*>(&on_token), flags, text.data(),
+                       static_cast<int>(text.size()), trampoline);
+  }
+
+ private:
+  sqlite3* db_ = nullptr;
+  fts5_tokenizer methods_{};
+  Fts5Tokenizer* tokenizer_ = nullptr;
+};
+
+struct SearchIndex::Data {
+  StringMap<uint32_t> terms;  // token → index in postings
+  std::vector<Postings> postings;
+  std::unordered_map<uint64_t, uint32_t> heavy_weights;  // (term << 32 | doc) → weight
+  // By doc, in seq order (so that ties broken by doc are broken by seq).
+  std::vector<int64_t> seqs;
+  std::vector<uint64_t> keys;       // see kDeletedBit
+  std::vector<uint32_t> topic_of;
+  std::vector<uint32_t> owner_of;  // 0: the shared library
+  std::unordered_map<uint64_t, uint32_t> wide_ids;  // (shift << 32 | doc) → type/aspect id
+  Values types, topics, aspects, owners;
+  std::vector<uint32_t> pending_deleted;  // sorted: deleted docs still in posting lists
+  int64_t live = 0;          // docs not deleted: FTS5's row count
+  int64_t total_length = 0;  // their lengths summed: FTS5's total size
+
+  uint32_t weight(uint32_t term, size_t pos) const {
+    const uint16_t w = postings[term].weights[pos];
+    if (w != kHeavyWeight) return w;
+    return heavy_weights.at((uint64_t{term} << 32) | postings[term].docs[pos]);
+  }
+
+  // The type or aspect id packed at `shift` in the key of `doc`.
+  uint32_t packedId(uint64_t key, uint32_t doc, int shift, uint64_t max) const {
+    const uint64_t id = (key >> shift) & max;
+    if (id != max) return static_cast<uint32_t>(id);
+    return wide_ids.at((uint64_t(shift) << 32) | doc);
+  }
+  uint64_t pack(uint32_t doc, uint32_t id, int shift, uint64_t max) {
+    if (id < max) return uint64_t{id} << shift;
+    wide_ids[(uint64_t(shift) << 32) | doc] = id;
+    return max << shift;
+  }
+
+  // The number of live docs holding `term`: FTS5's hit count for it.
+  int64_t docFrequency(uint32_t term) const {
+    const auto& docs_of = postings[term].docs;
+    auto n = static_cast<int64_t>(docs_of.size());
+    for (uint32_t doc : pending_deleted)
+      if (std::binary_search(docs_of.begin(), docs_of.end(), doc)) --n;
+    return n;
+  }
+
+  uint32_t termId(std::string_view token) {
+    auto it = terms.find(token);
+    if (it != terms.end()) return it->second;
+    const auto id = static_cast<uint32_t>(postings.size());
+    terms.emplace(std::string(token), id);
+    postings.emplace_back();
+    return id;
+  }
+
+  bool deleted(size_t doc) const { return (keys[doc] & kDeletedBit) != 0; }
+
+  // The highest seq of a live doc (0 when none): every row of the table above
+  // it is new to the index.
+  int64_t maxLiveSeq() const {
+    for (size_t i = keys.size(); i > 0; --i)
+      if (!deleted(i - 1)) return seqs[i - 1];
+    return 0;
+  }
+
+  // The live doc of `seq`, or -1.
+  int64_t liveDoc(int64_t seq) const {
+    auto it = std::lower_bound(seqs.begin(), seqs.end(), seq);
+    if (it == seqs.end() || *it != seq) return -1;
+    const auto doc = static_cast<size_t>(it - seqs.begin());
+    return deleted(doc) ? -1 : static_cast<int64_t>(doc);
+  }
+
+  void markDeleted(size_t doc) {
+    keys[doc] |= kDeletedBit;
+    --live;
+    total_length -= lengthOf(keys[doc]);
+    const auto d = static_cast<uint32_t>(doc);
+    pending_deleted.insert(std::upper_bound(pending_deleted.begin(), pending_deleted.end(), d), d);
+    if (pending_deleted.size() > kCompactAfter) compact();
+  }
+
+  // Drops deleted docs from every posting list.
+  void compact() {
+    for (auto& p : postings) {
+      size_t out = 0;
+      for (size_t i = 0; i < p.docs.size(); ++i) {
+        if (deleted(p.docs[i])) continue;
+        p.docs[out] = p.docs[i];
+        p.weights[out] = p.weights[i];
+        ++out;
+      }
+      p.docs.resize(out);
+      p.weights.resize(out);
+      p.index(keys.size());
+    }
+    pending_deleted.clear();
+  }
+
+  // Forgets the deleted docs at the end, so that new rows whose seqs SQLite
+  // took again (it reuses those above the highest live one) append in order.
+  void trimDeletedTail() {
+    if (keys.empty() || !deleted(keys.size() - 1)) return;
+    compact();
+    while (!keys.empty() && deleted(keys.size() - 1)) {
+      keys.pop_back();
+      seqs.pop_back();
+      topic_of.pop_back();
+      owner_of.pop_back();
+    }
+  }
+
+  // Indexes the rows with seq > `after`, in seq order.
+  // REQUIRES: no doc has a seq above `after` (see trimDeletedTail).
+  void appendRows(store::Conn& c, int64_t after, Tokenizer& tokenizer) {
+    auto& q = c.statement(
+        "SELECT seq, title, tags, description, topic, type, aspect_ratio, owner_id"
+        " FROM assets WHERE seq > ? ORDER BY seq");
+    q.bind(1, after);
+    std::vector<std::pair<uint32_t, uint32_t>> found;  // (term, column weight) per token
+    while (q.executeStep()) {
+      found.clear();
+      uint32_t length = 0;
+      for (int col = 0; col < 4; ++col) {
+        const SQLite::Column text = q.getColumn(1 + col);
+        uint32_t column_length = 0;
+        auto on_token = [&](std::string_view token, int tflags) {
+          if ((tflags & FTS5_TOKEN_COLOCATED) == 0 || column_length == 0) ++column_length;
+          found.emplace_back(termId(token.substr(0, kMaxTokenBytes)), kColumnWeights[col]);
+        };
+        tokenizer.tokenize(std::string_view(text.getText(), static_cast<size_t>(text.getBytes())),
+                           FTS5_TOKENIZE_DOCUMENT, on_token);
+        length += column_length;
+      }
+      const auto doc = static_cast<uint32_t>(keys.size());
+      std::sort(found.begin(), found.end());
+      for (size_t i = 0; i < found.size();) {
+        const uint32_t term = found[i].first;
+        uint64_t w = 0;
+        for (; i < found.size() && found[i].first == term; ++i) w += found[i].second;
+        auto& p = postings[term];
+        if (p.dense()) p.addBit(doc);
+        p.docs.push_back(doc);
+        if (w >= kHeavyWeight) {
+          p.weights.push_back(kHeavyWeight);
+          heavy_weights[(uint64_t{term} << 32) | doc] =
+              static_cast<uint32_t>(std::min<uint64_t>(w, std::numeric_limits<uint32_t>::max()));
+        } else {
+          p.weights.push_back(static_cast<uint16_t>(w));
+        }
+      }
+      const SQLite::Column owner = q.getColumn(7);
+      const uint32_t owner_id = owner.isNull() ? 0 : owners.idOf(owner.getText());
+      keys.push_back(uint64_t{length} | (owner_id ? kOwnedBit : 0) |
+                     pack(doc, types.idOf(q.getColumn(5).getText()), kTypeShift, kTypeMax) |
+                     pack(doc, aspects.idOf(q.getColumn(6).getText()), kAspectShift, kAspectMax));
+      topic_of.push_back(topics.idOf(q.getColumn(4).getText()));
+      owner_of.push_back(owner_id);
+      seqs.push_back(q.getColumn(0).getInt64());
+      ++live;
+      total_length += length;
+    }
+    q.reset();
+  }
+
+  // Fits every vector to its size and builds the bitmaps of dense terms.
+  void shrink() {
+    for (auto& p : postings) {
+      p.docs.shrink_to_fit();
+      p.weights.shrink_to_fit();
+      p.index(keys.size());
+    }
+    postings.shrink_to_fit();
+    keys.shrink_to_fit();
+    topic_of.shrink_to_fit();
+    owner_of.shrink_to_fit();
+    seqs.shrink_to_fit();
+  }
+
+  // Memory held, roughly (allocator overhead aside).
+  size_t bytes() const {
+    size_t n = postings.capacity() * sizeof(Postings) + keys.capacity() * sizeof(uint64_t) +
+               (topic_of.capacity() + owner_of.capacity()) * sizeof(uint32_t) +
+               seqs.capacity() * sizeof(int64_t) + (heavy_weights.size() + wide_ids.size()) * 32;
+    for (const auto& p : postings)
+      n += p.docs.capacity() * sizeof(uint32_t) + p.weights.capacity() * sizeof(uint16_t) +
+           p.bits.capacity() * sizeof(uint64_t) + p.blocks.capacity() * sizeof(uint32_t);
+    for (const auto& [k, v] : terms) n += sizeof(k) + k.capacity() + sizeof(v) + 2 * sizeof(void*);
+    return n + types.bytes() + topics.bytes() + aspects.bytes() + owners.bytes();
+  }
+};
+
+SearchIndex::SearchIndex() : query_tokenizer_(std::make_unique<Tokenizer>()) {}
+SearchIndex::~SearchIndex() = default;
+
+int64_t SearchIndex::size() const {
+  std::shared_lock lock(mutex_);
+  return data_ ? data_->live : 0;
+}
+
+bool SearchIndex::catchUp(store::Conn& c) {
+  const int64_t seen = readVersion(c);
+  if (applied_version_.load() == seen) return true;
+  if (bulk_load_version_.load() == seen) return false;
+  std::unique_lock update(update_mutex_, std::try_to_lock);
+  // Another thread is catching up: answer from the index as it stands (it
+  // misses at most the changes being applied). An index not built yet cannot.
+  if (!update.owns_lock()) return applied_version_.load() >= 0;
+
+  ReadTransaction snapshot(c);
+  const int64_t version = readVersion(c);
+  if (applied_version_.load() == version) return true;
+  if (bulkLoadRunning(c)) {
+    bulk_load_version_ = version;
+    return false;
+  }
+
+  bool rebuild = !data_;
+  std::vector<size_t> gone;  // docs whose rows were deleted
+  if (data_) {
+    auto& q = c.statement(
+        "SELECT d.seq, a.seq IS NOT NULL FROM assets_deleted d LEFT JOIN assets a ON a.seq = d.seq"
+        " WHERE d.version > ?");
+    q.bind(1, applied_version_.load());
+    while (q.executeStep()) {
+      const int64_t doc = data_->liveDoc(q.getColumn(0).getInt64());
+      if (doc < 0) continue;  // never indexed, or already dropped
+      if (q.getColumn(1).getInt() != 0)
+        rebuild = true;  // updated in place (or its seq reused): rare, start over
+      else
+        gone.push_back(static_cast<size_t>(doc));
+    }
+    q.reset();
+    if (!rebuild) {
+      auto& count = c.statement("SELECT COUNT(*) FROM assets WHERE seq > ?");
+      count.bind(1, data_->seqs.empty() ? 0 : data_->seqs.back());
+      count.executeStep();
+      rebuild = count.getColumn(0).getInt64() > kRebuildAfterRows;
+      count.reset();
+    }
+  }
+
+  Tokenizer tokenizer;
+  if (rebuild) {
+    const auto start = std::chrono::steady_clock::now();
+    auto fresh = std::make_unique<Data>();
+    fresh->appendRows(c, 0, tokenizer);
+    fresh->shrink();
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    std::fprintf(stderr, "library: search index of %lld assets built in %.2f s, %.0f MiB\n",
+                 static_cast<long long>(fresh->live), seconds,
+                 static_cast<double>(fresh->bytes()) / (1024.0 * 1024.0));
+    std::unique_lock lock(mutex_);
+    data_ = std::move(fresh);
+  } else {
+    std::unique_lock lock(mutex_);
+    for (size_t doc : gone) data_->markDeleted(doc);
+    const int64_t newest = data_->maxLiveSeq();
+    auto& more = c.statement("SELECT EXISTS (SELECT 1 FROM assets WHERE seq > ?)");
+    more.bind(1, newest);
+    more.executeStep();
+    const bool added = more.getColumn(0).getInt() != 0;
+    more.reset();
+    if (added) {
+      data_->trimDeletedTail();
+      data_->appendRows(c, newest, tokenizer);
+    }
+  }
+  applied_version_ = version;
+  bulk_load_version_ = -1;
+  return true;
+}
+
+std::optional<IndexResult> SearchIndex::search(const std::vector<std::string>& terms,
+                                               const SearchQuery& filters, bool all_terms,
+                                               int limit, int offset) const {
+  std::vector<std::string> tokens;
+  {
+    std::lock_guard lock(tokenizer_mutex_);
+    for (const auto& term : terms) {
+      int count = 0;
+      std::string token;
+      query_tokenizer_->tokenize(term, FTS5_TOKENIZE_QUERY, [&](std::string_view t, int) {
+        if (++count == 1) token = t.substr(0, kMaxTokenBytes);
+      });
+      if (count != 1) return std::nullopt;
+      tokens.push_back(std::move(token));
+    }
+  }
+
+  IndexResult result;
+  std::shared_lock lock(mutex_);
+  const Data& d = *data_;
+  if (d.live == 0 || tokens.empty()) return result;
+
+  // Filters and visibility, as value ids; a value never seen matches nothing.
+  std::optional<uint32_t> type, topic, aspect;
+  if (filters.type && !(type = d.types.find(*filters.type))) return result;
+  if (filters.topic && !(topic = d.topics.find(*filters.topic))) return result;
+  if (filters.aspect_ratio && !(aspect = d.aspects.find(*filters.aspect_ratio))) return result;
+  const uint32_t viewer = filters.viewer ? d.owners.find(*filters.viewer).value_or(0) : 0;
+  auto passes = [&](uint32_t doc, uint64_t key) {
+    return (key & kDeletedBit) == 0 &&
+           (!type || d.packedId(key, doc, kTypeShift, kTypeMax) == *type) &&
+           (!aspect || d.packedId(key, doc, kAspectShift, kAspectMax) == *aspect) &&
+           (!topic || d.topic_of[doc] == *topic) &&
+           ((key & kOwnedBit) == 0 || d.owner_of[doc] == viewer);
+  };
+
+  // One phrase per token, in query order (bm25 sums them in that order);
+  // lists are the distinct posting lists they read.
+  const double rows = static_cast<double>(d.live);
+  const double avgdl = static_cast<double>(d.total_length) / rows;
+  std::vector<uint32_t> lists;
+  std::vector<size_t> phrase_list;  // phrase → index in lists
+  std::vector<double> idf;
+  for (const auto& token : tokens) {
+    auto it = d.terms.find(token);
+    if (it == d.terms.end()) {
+      if (all_terms) return result;
+      continue;  // matches nothing; adds nothing to any score
+    }
+    const uint32_t term = it->second;
+    auto pos = std::find(lists.begin(), lists.end(), term);
+    phrase_list.push_back(static_cast<size_t>(pos - lists.begin()));
+    if (pos == lists.end()) lists.push_back(term);
+    const double hits = static_cast<double>(d.docFrequency(term));
+    double value = std::log((rows - hits + 0.5) / (hits + 0.5));
+    if (value <= 0.0) value = 1e-6;
+    idf.push_back(value);
+  }
+  if (lists.empty()) return result;
+
+  // FTS5's bm25 for a doc, with the same operations in the same order so
+  // that the doubles are the same; `pos` holds where the doc is in each list
+  // (kAbsent: not there, which adds exactly 0). The length term is cached.
+  constexpr uint32_t kAbsent = std::numeric_limits<uint32_t>::max();
+  std::array<double, 512> norm_by_length;
+  norm_by_length.fill(-1.0);
+  std::vector<const uint16_t*> weights_of;
+  for (uint32_t term : lists) weights_of.push_back(d.postings[term].weights.data());
+  auto score = [&](uint64_t key, const uint32_t* pos) {
+    const uint32_t length = lengthOf(key);
+    double norm = length < norm_by_length.size() ? norm_by_length[length] : -1.0;
+    if (norm < 0) {
+      norm = kK1 * (1 - kB + kB * static_cast<double>(length) / avgdl);
+      if (length < norm_by_length.size()) norm_by_length[length] = norm;
+    }
+    double sum = 0.0;
+    for (size_t i = 0; i < phrase_list.size(); ++i) {
+      const size_t l = phrase_list[i];
+      if (pos[l] == kAbsent) continue;
+      const uint16_t w = weights_of[l][pos[l]];
+      const double f = w == kHeavyWeight ? d.weight(lists[l], pos[l]) : w;
+      sum += idf[i] * ((f * (kK1 + 1.0)) / (f + norm));
+    }
+    return -1.0 * sum;
+  };
+
+  // Matching docs are gathered in batches, then filtered and scored with
+  // their per-doc keys prefetched (each is a cache miss otherwise). Docs are
+  // in seq order: the heap breaks ties by doc.
+  const size_t m = lists.size();
+  constexpr size_t kBatch = 4096;
+  constexpr size_t kAhead = 16;
+  std::vector<uint32_t> batch;
+  std::vector<uint32_t> batch_pos;  // m per doc of batch
+  batch.reserve(kBatch);
+  batch_pos.reserve(kBatch * m);
+  // As SQL's LIMIT and OFFSET: a negative limit is none, a negative offset 0.
+  const size_t first = offset > 0 ? static_cast<size_t>(offset) : 0;
+  TopK top(limit < 0 ? std::numeric_limits<size_t>::max() : first + static_cast<size_t>(limit));
+  auto flush = [&] {
+    for (size_t j = 0; j < batch.size(); ++j) {
+      if (j + kAhead < batch.size()) __builtin_prefetch(&d.keys[batch[j + kAhead]]);
+      const uint32_t doc = batch[j];
+      const uint64_t key = d.keys[doc];
+      if (!passes(doc, key)) continue;
+      ++result.total;
+      top.offer({score(key, &batch_pos[j * m]), doc});
+    }
+    batch.clear();
+    batch_pos.clear();
+  };
+  std::vector<size_t> cursor(m, 0);
+  if (all_terms) {
+    // Walk the shortest list; gallop through the others.
+    std::vector<size_t> order(m);
+    for (size_t i = 0; i < m; ++i) order[i] = i;
+    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+      return d.postings[lists[a]].docs.size() < d.postings[lists[b]].docs.size();
+    });
+    const auto& lead = d.postings[lists[order[0]]].docs;
+    bool exhausted = false;
+    for (size_t i = 0; i < lead.size() && !exhausted; ++i) {
+      const uint32_t doc = lead[i];
+      cursor[order[0]] = i;
+      bool everywhere = true;
+      for (size_t o = 1; o < m; ++o) {
+        const size_t l = order[o];
+        const Postings& p = d.postings[lists[l]];
+        if (p.dense()) {
+          if (!p.find(doc, cursor[l])) {
+            everywhere = false;
+            break;
+          }
+          continue;
+        }
+        const auto& docs = p.docs;
+        cursor[l] = gallop(docs, cursor[l], doc);
+        if (cursor[l] == docs.size()) {
+          exhausted = true;
+          everywhere = false;
+          break;
+        }
+        if (docs[cursor[l]] != doc) {
+          everywhere = false;
+          break;
+        }
+      }
+      if (!everywhere) continue;
+      batch.push_back(doc);
+      for (size_t l = 0; l < m; ++l) batch_pos.push_back(static_cast<uint32_t>(cursor[l]));
+      if (batch.size() == kBatch) flush();
+    }
+  } else {
+    // Merge the lists doc by doc; `next[l]` is list l's current doc (kNone
+    // once it is done).
+    constexpr uint32_t kNone = std::numeric_limits<uint32_t>::max();
+    std::vector<const std::vector<uint32_t>*> docs_of;
+    std::vector<uint32_t> next;
+    for (uint32_t term : lists) {
+      docs_of.push_back(&d.postings[term].docs);
+      next.push_back(docs_of.back()->empty() ? kNone : docs_of.back()->front());
+    }
+    for (;;) {
+      uint32_t doc = kNone;
+      for (size_t l = 0; l < m; ++l) doc = std::min(doc, next[l]);
+      if (doc == kNone) break;
+      batch.push_back(doc);
+      for (size_t l = 0; l < m; ++l) {
+        if (next[l] != doc) {
+          batch_pos.push_back(kAbsent);
+          continue;
+        }
+        batch_pos.push_back(static_cast<uint32_t>(cursor[l]));
+        const auto& docs = *docs_of[l];
+        next[l] = ++cursor[l] < docs.size() ? docs[cursor[l]] : kNone;
+      }
+      if (batch.size() == kBatch) flush();
+    }
+  }
+  flush();
+
+  const auto best = std::move(top).best();
+  for (size_t i = first; i < best.size(); ++i)
+    result.hits.push_back({d.seqs[best[i].doc], best[i].score});
+  return result;
+}
+
+namespace {
+
+// What the process knows about one database file's index.
+struct Entry {
+  std::mutex mutex;
+  int64_t min_assets = kDefaultMemoryIndexMinAssets;  // Guarded by mutex
+  std::shared_ptr<SearchIndex> index;                 // Guarded by mutex; set once built
+  bool building = false;                              // Guarded by mutex
+  int64_t not_built_at = -1;  // Guarded by mutex: the version at which building was ruled out
+};
+
+// The entry of the database file `db` reads; nullptr for a database without
+// a file (":memory:"), which no other connection can share.
+std::shared_ptr<Entry> entryFor(sqlite3* db) {
+  static std::mutex mutex;
+  static std::unordered_map<std::string, std::shared_ptr<Entry>> entries;  // Guarded by mutex
+  const char* file = sqlite3_db_filename(db, "main");
+  if (!file || !*file) return nullptr;
+  std::lock_guard lock(mutex);
+  auto& entry = entries[file];
+  if (!entry) entry = std::make_shared<Entry>();
+  return entry;
+}
+
+}  // namespace
+
+void setMemoryIndexMinAssets(store::Conn& c, int64_t min_assets) {
+  auto entry = entryFor(c.db().getHandle());
+  if (!entry) return;
+  std::lock_guard lock(entry->mutex);
+  entry->min_assets = min_assets;
+  entry->not_built_at = -1;
+}
+
+std::shared_ptr<SearchIndex> searchIndexFor(store::Conn& c) {
+  sqlite3* db = c.db().getHandle();
+  if (!sqlite3_get_autocommit(db)) return nullptr;  // might see writes that roll back
+  auto entry = entryFor(db);
+  if (!entry) return nullptr;
+  std::shared_ptr<SearchIndex> index;
+  int64_t min_assets = 0;
+  {
+    std::lock_guard lock(entry->mutex);
+    if (entry->building) return nullptr;
+    index = entry->index;
+    min_assets = entry->min_assets;
+  }
+  if (index) return index->catchUp(c) ? index : nullptr;
+
+  const int64_t version = readVersion(c);
+  {
+    std::lock_guard lock(entry->mutex);
+    if (entry->not_built_at == version) return nullptr;
+  }
+  if (!atLeastAssets(c, min_assets)) {
+    std::lock_guard lock(entry->mutex);
+    entry->not_built_at = version;
+    return nullptr;
+  }
+  {
+    std::lock_guard lock(entry->mutex);
+    if (entry->building || entry->index) return nullptr;
+    entry->building = true;
+  }
+  std::shared_ptr<SearchIndex> fresh;
+  bool built = false;
+  try {
+    fresh.reset(new SearchIndex());
+    built = fresh->catchUp(c);
+  } catch (...) {
+    std::lock_guard lock(entry->mutex);
+    entry->building = false;
+    throw;
+  }
+  std::lock_guard lock(entry->mutex);
+  entry->building = false;
+  if (!built) {  // a bulk load is running: try again once the library changes
+    entry->not_built_at = version;
+    return nullptr;
+  }
+  entry->index = fresh;
+  return fresh;
+}
+
+}  // namespace aigate::library

@@ -1,0 +1,416 @@
+// The in-memory search index against the FTS5 path it replaces: the same ids
+// in the same order and the same totals for random libraries and queries,
+// freshness after writes by any connection, hostile text, and the HTTP API.
+#include "core/library/search_index.h"
+
+#include "core/library/catalog.h"
+#include "core/library/text.h"
+#include "core/store/store.h"
+#include "tests/support/sample_library.h"
+#include "tests/support/temp_dir.h"
+
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <map>
+#include <random>
+#include <thread>
+
+using namespace aigate;
+
+namespace {
+
+// A few words with stems in common ("run"/"running"/"runs"), a diacritic
+// ("café" is indexed as "cafe") and a word FTS5 splits ("e-mail"), so that
+// matches, ties and both query modes are frequent.
+const std::vector<std::string> kWords = {
+    "sunset", "sunsets", "ocean", "golden", "city", "towers", "run", "running", "runs",
+    "mountain", "mountains", "snowy", "pizza", "café", "cafe", "misty", "forest", "bird",
+    "night", "neon", "street", "coffee", "dog", "cat", "river", "bridge", "e-mail", "lake"};
+const std::vector<std::string> kTopics = {"nature", "city", "food", "animals"};
+const std::vector<std::string> kRatios = {"1:1", "16:9", "9:16", "4:5"};
+const std::vector<std::string> kOwners = {"", "", "", "usr_a", "usr_b"};  // "": shared
+
+template <typename T>
+const T& pick(std::mt19937& rng, const std::vector<T>& v) {
+  return v[rng() % v.size()];
+}
+
+std::string words(std::mt19937& rng, int min, int max) {
+  const int n = min + static_cast<int>(rng() % static_cast<unsigned>(max - min + 1));
+  std::string out;
+  for (int i = 0; i < n; ++i) out += (i ? " " : "") + pick(rng, kWords);
+  return out;
+}
+
+library::Asset randomAsset(std::mt19937& rng, int n) {
+  library::Asset a;
+  a.id = "ast_test_" + std::to_string(n);
+  a.type = rng() % 4 == 0 ? "video" : "image";
+  a.title = words(rng, 1, 4);
+  a.description = words(rng, 0, 8);
+  a.topic = pick(rng, kTopics);
+  for (int i = 0, tags = static_cast<int>(rng() % 4); i < tags; ++i) a.tags.push_back(pick(rng, kWords));
+  a.aspect_ratio = pick(rng, kRatios);
+  a.width = a.height = 64;
+  char sha[65];
+  std::snprintf(sha, sizeof sha, "%064x", n);
+  a.sha256 = sha;
+  a.file = a.sha256 + ".png";
+  a.mime = "image/png";
+  if (const auto& owner = pick(rng, kOwners); !owner.empty()) a.owner_id = owner;
+  return a;
+}
+
+library::SearchQuery randomQuery(std::mt19937& rng) {
+  library::SearchQuery q;
+  q.text = words(rng, 1, 3);
+  if (rng() % 8 == 0) q.text += " unicorn";  // matches nothing: OR fallback
+  if (rng() % 3 == 0) q.type = rng() % 2 ? "image" : "video";
+  if (rng() % 5 == 0) q.topic = pick(rng, kTopics);
+  if (rng() % 5 == 0) q.aspect_ratio = pick(rng, kRatios);
+  if (rng() % 10 == 0) q.topic = "no-such-topic";
+  if (const auto& owner = pick(rng, kOwners); !owner.empty()) q.viewer = owner;
+  if (rng() % 10 == 0) q.viewer = "usr_nobody";
+  q.limit = 1 + static_cast<int>(rng() % 30);
+  q.offset = rng() % 3 == 0 ? static_cast<int>(rng() % 20) : 0;
+  return q;
+}
+
+void insertAll(store::Store& s, std::vector<library::Asset> assets) {
+  REQUIRE(s.writeSync([&](store::Conn& c) {
+               for (auto& a : assets) library::insertAsset(c, std::move(a));
+               return Status::Ok();
+             }).ok());
+}
+
+// Two stores holding the same assets under the same seqs: one searched in
+// memory, the other (below the size threshold) through FTS5.
+struct Twins {
+  testing::TempDir dir;
+  std::unique_ptr<store::Store> memory;
+  std::unique_ptr<store::Store> fts;
+
+  Twins() {
+    memory = std::make_unique<store::Store>(store::StoreOptions{dir.path() + "/memory.db", false});
+    fts = std::make_unique<store::Store>(store::StoreOptions{dir.path() + "/fts.db", false});
+    library::setMemoryIndexMinAssets(memory->reader(), 0);
+  }
+
+  void insert(const std::vector<library::Asset>& assets) {
+    insertAll(*memory, assets);
+    insertAll(*fts, assets);
+  }
+  void remove(const std::string& id) {
+    for (auto* s : {memory.get(), fts.get()})
+      REQUIRE(s->writeSync([&](store::Conn& c) {
+                 library::deleteAsset(c, id);
+                 return Status::Ok();
+               }).ok());
+  }
+
+  // FTS5's score of every asset matching `text` (all terms, or any).
+  // `shared_only`: the shared library's assets alone.
+  std::map<std::string, double> ftsScores(const std::string& text, bool all_terms,
+                                          bool shared_only = false) {
+    std::map<std::string, double> out;
+    auto& c = fts->reader();
+    SQLite::Statement q(c.db(),
+                        std::string("SELECT a.id, bm25(assets_fts, 10.0, 6.0, 2.0, 3.0)"
+                                    " FROM assets_fts f JOIN assets a ON a.seq = f.rowid"
+                                    " WHERE assets_fts MATCH ?") +
+                            (shared_only ? " AND a.owner_id IS NULL" : ""));
+    q.bind(1, library::ftsQuery(library::queryTerms(text), all_terms));
+    while (q.executeStep()) out[q.getColumn(0).getString()] = q.getColumn(1).getDouble();
+    return out;
+  }
+
+  // The same answer from both: same total, same ids in the same order, except
+  // among assets whose scores are equal.
+  void compare(const library::SearchQuery& q) {
+    INFO("q=" << q.text << " type=" << q.type.value_or("-") << " topic=" << q.topic.value_or("-")
+              << " ratio=" << q.aspect_ratio.value_or("-") << " viewer=" << q.viewer.value_or("-")
+              << " limit=" << q.limit << " offset=" << q.offset);
+    const auto expected = library::search(fts->reader(), q);
+    const auto got = library::search(memory->reader(), q);
+    REQUIRE(got.total == expected.total);
+    REQUIRE(got.items.size() == expected.items.size());
+    std::map<std::string, double> all;
+    for (size_t i = 0; i < got.items.size(); ++i) {
+      if (got.items[i].id == expected.items[i].id) continue;
+      if (all.empty()) {
+        all = ftsScores(q.text, true);
+        for (const auto& [id, score] : ftsScores(q.text, false)) all.emplace(id, score);
+      }
+      INFO("position " << i << ": " << got.items[i].id << " vs " << expected.items[i].id);
+      REQUIRE(all.count(got.items[i].id) == 1);
+      CHECK(std::abs(all[got.items[i].id] - all[expected.items[i].id]) < 1e-9);
+    }
+  }
+};
+
+std::vector<library::Asset> randomAssets(std::mt19937& rng, int first, int count) {
+  std::vector<library::Asset> out;
+  for (int n = first; n < first + count; ++n) out.push_back(randomAsset(rng, n));
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("the in-memory index ranks, filters, counts and pages as FTS5 does", "[search_index]") {
+  std::mt19937 rng(7);
+  Twins twins;
+  twins.insert(randomAssets(rng, 0, 400));
+  REQUIRE(library::searchIndexFor(twins.memory->reader()) != nullptr);
+  REQUIRE(library::searchIndexFor(twins.fts->reader()) == nullptr);  // below the threshold
+  for (int i = 0; i < 600; ++i) twins.compare(randomQuery(rng));
+}
+
+TEST_CASE("index scores are FTS5's bm25 scores", "[search_index]") {
+  std::mt19937 rng(11);
+  Twins twins;
+  twins.insert(randomAssets(rng, 0, 300));
+  auto index = library::searchIndexFor(twins.memory->reader());
+  REQUIRE(index);
+  CHECK(index->size() == 300);
+  for (int i = 0; i < 200; ++i) {
+    const auto q = randomQuery(rng);
+    const bool all_terms = i % 2 == 0;
+    const auto found = index->search(library::queryTerms(q.text), {}, all_terms, 1000, 0);
+    if (!found) continue;  // a phrase ("e-mail"): FTS5 answers
+    const auto expected = twins.ftsScores(q.text, all_terms, /*shared_only=*/true);
+    INFO(q.text << (all_terms ? " (all)" : " (any)"));
+    REQUIRE(found->total == static_cast<int64_t>(expected.size()));
+    for (const auto& hit : found->hits) {
+      const auto asset = twins.memory->reader().db().execAndGet(
+          "SELECT id FROM assets WHERE seq = " + std::to_string(hit.seq));
+      CHECK(std::abs(expected.at(asset.getString()) - hit.score) < 1e-9);
+    }
+  }
+}
+
+TEST_CASE("a term FTS5 splits into a phrase is left to FTS5", "[search_index]") {
+  Twins twins;
+  std::mt19937 rng(3);
+  twins.insert(randomAssets(rng, 0, 50));
+  auto index = library::searchIndexFor(twins.memory->reader());
+  REQUIRE(index);
+  CHECK_FALSE(index->search({"e-mail"}, {}, true, 10, 0));
+  CHECK_FALSE(index->search({"\xF0\x9F\x8C\x85"}, {}, true, 10, 0));  // emoji: no token at all
+  CHECK(index->search({"cafe"}, {}, true, 10, 0));
+  library::SearchQuery q;
+  q.text = "e-mail";
+  twins.compare(q);
+}
+
+TEST_CASE("inserts and deletes by any connection show in the next search", "[search_index]") {
+  std::mt19937 rng(5);
+  Twins twins;
+  twins.insert(randomAssets(rng, 0, 200));
+  library::SearchQuery q;
+  q.text = "sunset";
+  q.limit = 100;
+  twins.compare(q);
+  const int64_t before = library::search(twins.memory->reader(), q).total;
+
+  library::Asset extra = randomAsset(rng, 1000);
+  extra.owner_id.reset();
+  extra.title = "sunset sunset sunset";
+  twins.insert({extra});
+  auto found = library::search(twins.memory->reader(), q);
+  CHECK(found.total == before + 1);
+  CHECK(std::any_of(found.items.begin(), found.items.end(),
+                    [&](const library::Asset& a) { return a.id == extra.id; }));
+  twins.compare(q);
+
+  twins.remove(extra.id);
+  CHECK(library::search(twins.memory->reader(), q).total == before);
+  twins.compare(q);
+
+  // A second Store on the same file: another connection (or process) writes.
+  {
+    store::Store other({twins.dir.path() + "/memory.db", false});
+    library::Asset theirs = randomAsset(rng, 2000);
+    theirs.owner_id.reset();
+  theirs.title = "sunset from elsewhere";
+    insertAll(other, {theirs});
+    insertAll(*twins.fts, {theirs});
+  }
+  CHECK(library::search(twins.memory->reader(), q).total == before + 1);
+  twins.compare(q);
+
+  // Deleting the newest asset and inserting again reuses its seq.
+  library::Asset last = randomAsset(rng, 3000);
+  last.owner_id.reset();
+  last.title = "sunset reused";
+  twins.insert({last});
+  twins.compare(q);
+  twins.remove(last.id);
+  twins.compare(q);  // the index drops it: the next insert takes its seq again
+  library::Asset reuse = randomAsset(rng, 3001);
+  reuse.owner_id.reset();
+  reuse.title = "sunset again";
+  twins.insert({reuse});
+  twins.compare(q);
+  twins.remove(reuse.id);  // and now without a search in between
+  library::Asset again = randomAsset(rng, 3002);
+  again.owner_id.reset();
+  again.title = "sunset once more";
+  twins.insert({again});
+  twins.compare(q);
+
+  // Many deletes: the posting lists are compacted on the way.
+  twins.insert(randomAssets(rng, 5000, 1200));
+  twins.compare(q);
+  for (int n = 5000; n < 6150; ++n) twins.remove("ast_test_" + std::to_string(n));
+  for (int i = 0; i < 200; ++i) twins.compare(randomQuery(rng));
+}
+
+TEST_CASE("during a bulk load search answers as FTS5 does, and sees it all at the end",
+          "[search_index]") {
+  std::mt19937 rng(9);
+  Twins twins;
+  twins.insert(randomAssets(rng, 0, 100));
+  library::SearchQuery q;
+  q.text = "ocean";
+  q.limit = 100;
+  const int64_t before = library::search(twins.memory->reader(), q).total;
+  for (auto* s : {twins.memory.get(), twins.fts.get()})
+    REQUIRE(s->writeSync([](store::Conn& c) {
+                library::beginBulkLoad(c);
+                return Status::Ok();
+              }).ok());
+  library::Asset bulk = randomAsset(rng, 500);
+  bulk.owner_id.reset();
+  bulk.title = "ocean ocean";
+  twins.insert({bulk});
+  CHECK(library::search(twins.memory->reader(), q).total == before);  // not indexed yet
+  twins.compare(q);
+  for (auto* s : {twins.memory.get(), twins.fts.get()})
+    REQUIRE(s->writeSync([](store::Conn& c) {
+                library::endBulkLoad(c);
+                return Status::Ok();
+              }).ok());
+  CHECK(library::search(twins.memory->reader(), q).total == before + 1);
+  REQUIRE(library::searchIndexFor(twins.memory->reader()) != nullptr);
+  twins.compare(q);
+
+  library::Asset after = randomAsset(rng, 501);  // one by one again
+  after.owner_id.reset();
+  after.title = "ocean after";
+  twins.insert({after});
+  CHECK(library::search(twins.memory->reader(), q).total == before + 2);
+  twins.compare(q);
+}
+
+TEST_CASE("searches on many threads while assets come and go", "[search_index]") {
+  std::mt19937 rng(19);
+  Twins twins;
+  twins.insert(randomAssets(rng, 0, 300));
+  REQUIRE(library::searchIndexFor(twins.memory->reader()) != nullptr);
+  std::atomic<bool> done{false};
+  std::atomic<int> searches{0};
+  std::vector<std::thread> readers;
+  for (int t = 0; t < 4; ++t)
+    readers.emplace_back([&, t] {
+      std::mt19937 local(static_cast<unsigned>(100 + t));
+      while (!done) {
+        const auto found = library::search(twins.memory->reader(), randomQuery(local));
+        if (static_cast<int64_t>(found.items.size()) > found.total) break;
+        ++searches;
+      }
+    });
+  for (int round = 0; round < 20; ++round) {
+    twins.insert(randomAssets(rng, 10000 + round * 10, 10));
+    for (int n = round * 5; n < round * 5 + 5; ++n) twins.remove("ast_test_" + std::to_string(n));
+  }
+  done = true;
+  for (auto& t : readers) t.join();
+  CHECK(searches > 0);
+  for (int i = 0; i < 100; ++i) twins.compare(randomQuery(rng));
+}
+
+TEST_CASE("hostile query text is safe on the index path", "[search_index]") {
+  std::mt19937 rng(13);
+  Twins twins;
+  twins.insert(randomAssets(rng, 0, 100));
+  std::vector<std::string> hostile = {
+      "\"",      "\"sunset", "*",        "sun*",      "NEAR(sunset ocean)", "NEAR(",
+      "sunset AND OR NOT", "AND", "((sunset", "sunset)))", "\xF0\x9F\x8C\x85 sunset",
+      "\xF0\x9F\x8C\x85", "\xFF\xFE", "title:sunset", "-sunset", "^{}[]", std::string(1, '\0'),
+      "caf\xC3\xA9 ocean"};
+  std::string big;
+  while (big.size() < 10 * 1024) big += "sunset ocean \"NEAR( * ";
+  hostile.push_back(big);
+  for (const auto& text : hostile) {
+    library::SearchQuery q;
+    q.text = text;
+    twins.compare(q);
+  }
+  const auto big_terms = library::queryTerms(big);
+  CHECK(library::candidates(twins.memory->reader(), big_terms, {}, 25).size() ==
+        library::candidates(twins.fts->reader(), big_terms, {}, 25).size());
+}
+
+TEST_CASE("candidates() from the index are FTS5's", "[search_index]") {
+  std::mt19937 rng(17);
+  Twins twins;
+  twins.insert(randomAssets(rng, 0, 300));
+  for (int i = 0; i < 100; ++i) {
+    const auto q = randomQuery(rng);
+    const auto terms = library::queryTerms(q.text);
+    const auto got = library::candidates(twins.memory->reader(), terms, q, 25);
+    const auto expected = library::candidates(twins.fts->reader(), terms, q, 25);
+    INFO(q.text);
+    REQUIRE(got.size() == expected.size());
+    const auto scores = twins.ftsScores(q.text, false);
+    for (size_t j = 0; j < got.size(); ++j)
+      if (got[j].id != expected[j].id)
+        CHECK(std::abs(scores.at(got[j].id) - scores.at(expected[j].id)) < 1e-9);
+  }
+}
+
+// GET /api/v1/search with the index forced on answers what FTS5 answers (the
+// queries of search_api_test.cc).
+TEST_CASE("the search API answers the same from memory", "[search_index][api]") {
+  testing::TestGateway memory;
+  testing::TestGateway fts;
+  library::setMemoryIndexMinAssets(memory.store().reader(), 0);
+  testing::TempDir dir;
+  testing::writeLibraryFolder(dir.path(), testing::standardLibrary());
+  REQUIRE(testing::importInto(memory, dir.path()).imported == 8);
+  REQUIRE(testing::importInto(fts, dir.path()).imported == 8);
+  const std::string memory_key = memory.createUser("search@example.com").api_key;
+  const std::string fts_key = fts.createUser("search@example.com").api_key;
+  auto answer = [](testing::TestGateway& gw, const std::string& key, const std::string& query) {
+    auto r = gw.get("/api/v1/search" + query, key);
+    INFO(query << " -> " << r.body);
+    REQUIRE(r.status == 200);
+    auto body = r.json();
+    nlohmann::json titles = nlohmann::json::array();
+    for (const auto& item : body["items"]) titles.push_back(item["title"]);
+    return nlohmann::json{{"titles", titles}, {"total", body["total"]}};
+  };
+  std::string big = "?q=";
+  for (int i = 0; i < 1500; ++i) big += "sunset+";
+  const std::vector<std::string> queries = {
+      "?q=sunset%20city%20towers", "?q=golden+sunset+ocean", "?q=pizza", "?q=ocean&type=video",
+      "?q=ocean&type=image", "?q=sunset&topic=city", "?q=pizza&topic=city", "?q=ocean+waves",
+      "?q=pizza+unicorn", "?q=unicorn+dragon", "?q=MOUNTAINS", "?q=%22", "?q=%22sunset", "?q=*",
+      "?q=sun*", "?q=NEAR(sunset%20ocean)", "?q=NEAR(", "?q=sunset%20AND%20OR%20NOT", "?q=AND",
+      "?q=((sunset", "?q=sunset)))", "?q=%F0%9F%8C%85%20sunset", "?q=%F0%9F%8C%85", "?q=%FF%FE",
+      "?q=title:sunset", "?q=-sunset", "?q=%5E%7B%7D%5B%5D", "?q=%00", "?q=sunset&limit=1",
+      "?q=sunset&limit=1&offset=1", "?q=ocean&aspect_ratio=9:16", big};
+  for (const auto& q : queries) {
+    INFO(q);
+    CHECK(answer(memory, memory_key, q) == answer(fts, fts_key, q));
+  }
+  REQUIRE(library::searchIndexFor(memory.store().reader()) != nullptr);
+
+  auto pizza = memory.get("/api/v1/search?q=pizza", memory_key).json()["items"][0];
+  REQUIRE(memory.del("/admin/v1/assets/" + pizza["id"].get<std::string>(), testing::kAdminToken)
+              .status == 200);
+  CHECK(answer(memory, memory_key, "?q=pizza")["total"] == 0);
+}
