@@ -40,6 +40,9 @@ Store::Store(StoreOptions options) : options_(std::move(options)), id_(g_next_st
   db->exec("PRAGMA journal_mode = WAL");
   db->exec(options_.synchronous_full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
   db->exec("PRAGMA foreign_keys = ON");
+  // The writer walks the unique indexes (ids, content hashes) of every table
+  // at random: SQLite's default 2 MiB page cache thrashes on a large library.
+  db->exec(kWriterCacheSize);
   migrate(*db);
   writer_conn_ = std::make_unique<Conn>(std::move(db));
   writer_ = std::thread([this] { writerLoop(); });

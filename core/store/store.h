@@ -23,6 +23,10 @@
 
 namespace aigate::store {
 
+// The writer connection's page cache (64 MiB; a bulk load raises it for its
+// duration and restores this).
+inline constexpr const char* kWriterCacheSize = "PRAGMA cache_size = -65536";
+
 struct StoreOptions {
   std::string path;             // the database file; its folder must exist
   bool synchronous_full = true;  // fsync every commit (power-loss safe)
