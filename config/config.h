@@ -127,6 +127,13 @@ struct GenerationConfig {
   bool share_generated = false;
 };
 
+// Where the routing rules live (their format: config/routing_config.h).
+struct RoutingRef {
+  // The rules file, relative to this config file's folder. Empty: only the
+  // default rule (generation.image / generation.video, in order).
+  std::string file;
+};
+
 struct IdempotencyConfig {
   int ttl_hours = 24;
 };
@@ -153,6 +160,7 @@ struct Config {
   PluginsConfig plugins;
   std::vector<ProviderConfig> providers;
   GenerationConfig generation;
+  RoutingRef routing;
   IdempotencyConfig idempotency;
   AdminConfig admin;
 
@@ -161,6 +169,8 @@ struct Config {
   const TierConfig* findTier(const std::string& name) const;
   const PackConfig* findPack(const std::string& name) const;
   const ProviderConfig* findProvider(const std::string& name) const;
+  // routing.file resolved against the folder of `source`; "" when unset.
+  std::string routingFile() const;
 };
 
 // Thrown by load() with every problem found, one per line:

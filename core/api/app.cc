@@ -94,12 +94,17 @@ App::App(config::Config config, store::Store& store, storage::AssetStorage& stor
   addAdminRoutes(router_);
   addLibraryRoutes(router_);
   addGenerateRoutes(router_);
+  addRoutingRoutes(router_);
   addJobRoutes(router_);
 }
 
 void App::startDraining() {
   draining_ = true;
   if (executor_) executor_->releaseWatchers();
+}
+
+std::vector<std::string> App::byokProviders(const std::string&) {
+  return {};  // the BYOK key store lands with the BYOK API
 }
 
 std::string App::baseUrl(const Request& req) const {

@@ -16,6 +16,7 @@
 
 namespace aigate::jobs {
 class Executor;
+class Routes;
 }
 #include <functional>
 #include <string>
@@ -53,6 +54,11 @@ class App {
   // The job executor; null when this gateway generates nothing.
   jobs::Executor* executor() { return executor_; }
   void setExecutor(jobs::Executor* executor) { executor_ = executor; }
+  // The routing rules and provider health; null when this gateway generates nothing.
+  jobs::Routes* routes() { return routes_; }
+  void setRoutes(jobs::Routes* routes) { routes_ = routes; }
+  // Providers `user_id` has stored an own key for (BYOK).
+  std::vector<std::string> byokProviders(const std::string& user_id);
   // Where clients reach this gateway: server.public_url, else http://<Host>.
   std::string baseUrl(const Request& req) const;
 
@@ -66,6 +72,7 @@ class App {
   const std::string admin_token_;  // empty: the admin API is off
   Router router_;
   jobs::Executor* executor_ = nullptr;
+  jobs::Routes* routes_ = nullptr;
   std::atomic<bool> draining_{false};
 };
 
@@ -78,6 +85,7 @@ void addAdminRoutes(Router& router);
 void addHealthRoutes(Router& router);
 void addLibraryRoutes(Router& router);
 void addGenerateRoutes(Router& router);
+void addRoutingRoutes(Router& router);
 void addJobRoutes(Router& router);
 
 }  // namespace aigate::api

@@ -8,10 +8,12 @@
 #include "core/api/query_params.h"
 #include "core/credits/ledger.h"
 #include "core/jobs/executor.h"
+#include "core/jobs/routes.h"
 #include "core/library/asset.h"
 #include "core/library/catalog.h"
 #include "core/library/matcher.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <random>
@@ -45,13 +47,45 @@ struct GenerateRequest {
   std::string prompt;
   std::string aspect_ratio = "1:1";
   std::optional<std::string> topic;
-  std::optional<std::string> provider;
-  std::optional<std::string> model;
+  routing::Hints hints;  // provider, model, routing{strategy, allow, exclude, max_credits}
   std::optional<int64_t> seed;
   bool force_gen = false;
   bool async = false;
   std::optional<int> wait_s;
 };
+
+// The `routing` object of a request: smart-routing hints.
+Status readRoutingHints(const nlohmann::json& body, routing::Hints& hints) {
+  auto it = body.find("routing");
+  if (it == body.end() || it->is_null()) return Status::Ok();
+  if (!it->is_object()) return Error::invalidField("routing", "routing must be an object.");
+  for (const auto& [key, value] : it->items()) {
+    const std::string field = "routing." + key;
+    if (key == "strategy") {
+      auto strategy = value.is_string() ? routing::parseStrategy(value.get<std::string>()) : std::nullopt;
+      if (!strategy)
+        return Error::invalidField(field, "routing.strategy must be one of fallback, weighted, cheapest, fastest.");
+      hints.strategy = strategy;
+    } else if (key == "allow" || key == "exclude") {
+      if (!value.is_array() || value.size() > 64)
+        return Error::invalidField(field, field + " must be a list of provider names.");
+      auto& out = key == "allow" ? hints.allow : hints.exclude;
+      for (const auto& name : value) {
+        if (!name.is_string() || name.get_ref<const std::string&>().size() > 64)
+          return Error::invalidField(field, field + " must be a list of provider names.");
+        out.push_back(name.get<std::string>());
+      }
+    } else if (key == "max_credits") {
+      if (!value.is_number_integer() || value.get<int64_t>() < 0)
+        return Error::invalidField(field, "routing.max_credits must be a whole number of credits, 0 or more.");
+      hints.max_credits = value.get<int64_t>();
+    } else {
+      return Error::invalidField(field, "Unknown routing hint \"" + key +
+                                            "\"; known: strategy, allow, exclude, max_credits.");
+    }
+  }
+  return Status::Ok();
+}
 
 // Reads and checks the body; Scale-only fields below Scale are 403.
 Result<GenerateRequest> readRequest(Context& ctx) {
@@ -71,8 +105,7 @@ Result<GenerateRequest> readRequest(Context& ctx) {
   auto wait_s = f.integer("wait_s", false, 0, 600);
   auto seed = f.integer("seed", false, 0, (int64_t{1} << 53) - 1);
   if (!f.ok()) return f.error();
-  if (auto it = body->find("routing"); it != body->end() && !it->is_null() && !it->is_object())
-    return Error::invalidField("routing", "routing must be an object.");
+  if (auto s = readRoutingHints(*body, g.hints); !s) return s.error();
   if (utf8Length(*prompt) > kMaxPromptChars)
     return Error::invalidField("prompt", "prompt must be at most 4000 characters.");
   g.prompt = *prompt;
@@ -85,8 +118,8 @@ Result<GenerateRequest> readRequest(Context& ctx) {
   g.async = async.value_or(false);
   if (wait_s) g.wait_s = static_cast<int>(*wait_s);
   g.seed = seed;
-  if (provider && !provider->empty()) g.provider = *provider;
-  if (model && !model->empty()) g.model = *model;
+  if (provider && !provider->empty()) g.hints.provider = *provider;
+  if (model && !model->empty()) g.hints.model = *model;
 
   const int level = ctx.caller->user.tier_level;
   auto scaleOnly = [&](const char* field, const char* feature, int required) -> std::optional<Error> {
@@ -181,23 +214,48 @@ Outcome generate(Context& ctx, const std::string& kind) {
   const char* why = request->force_gen
                         ? "force_gen asks for a generation, and "
                         : "No library asset matches this prompt well enough, and ";
-  jobs::Executor* executor = ctx.app.executor();
-  std::vector<std::string> chain = executor ? executor->providers().chainFor(kind)
-                                            : std::vector<std::string>{};
-  if (request->provider) {
-    const jobs::Provider* p = executor ? executor->providers().find(*request->provider) : nullptr;
-    if (!p)
-      return Error(ErrorCode::kInvalidRequest, "Unknown provider \"" + *request->provider + "\".",
-                   {{"field", "provider"}});
-    if (!p->supports(kind))
-      return Error(ErrorCode::kInvalidRequest,
-                   "The provider " + *request->provider + " cannot make " + kind + "s.",
-                   {{"field", "provider"}});
-    chain = {*request->provider};
-  }
-  if (chain.empty())
+  jobs::Routes* routes = ctx.app.routes();
+  if (!ctx.app.executor() || !routes)
     return Error(ErrorCode::kGenerationUnavailable,
-                 std::string(why) + "no generation provider is configured for " + kind + "s.",
+                 std::string(why) + "this gateway has no generation providers.",
+                 {{"request_id", ctx.req.request_id}});
+  // Hints must name providers this gateway has.
+  const auto table = routes->table();
+  const routing::Hints& hints = request->hints;
+  if (hints.provider) {
+    const routing::ProviderInfo* p = table->provider(*hints.provider);
+    if (!p)
+      return Error(ErrorCode::kInvalidRequest, "Unknown provider \"" + *hints.provider + "\".",
+                   {{"field", "provider"}});
+    if (std::find(p->kinds.begin(), p->kinds.end(), kind) == p->kinds.end())
+      return Error(ErrorCode::kInvalidRequest,
+                   "The provider " + *hints.provider + " cannot make " + kind + "s.",
+                   {{"field", "provider"}});
+  }
+  for (const auto* list : {&hints.allow, &hints.exclude})
+    for (const auto& name : *list)
+      if (!table->provider(name))
+        return Error(ErrorCode::kInvalidRequest, "Unknown provider \"" + name + "\" in routing.",
+                     {{"field", list == &hints.allow ? "routing.allow" : "routing.exclude"}});
+
+  const auto& user = ctx.caller->user;
+  routing::Request route;
+  route.kind = kind;
+  route.tier = user.tier;
+  route.tier_level = user.tier_level;
+  route.topic = request->topic.value_or("");
+  route.aspect_ratio = request->aspect_ratio;
+  route.user_id = user.id;
+  route.email = user.email;
+  route.prompt = request->prompt;
+  route.hints = hints;
+  route.byok_allowed = user.tier_level >= cfg.features.byok;
+  if (route.byok_allowed) route.byok_keys = ctx.app.byokProviders(user.id);
+  routing::Plan plan = routes->choose(route);
+  if (plan.problem == routing::Plan::Problem::kBadHint)
+    return Error(ErrorCode::kInvalidRequest, plan.message, {{"field", plan.field}});
+  if (plan.chain.empty())
+    return Error(ErrorCode::kGenerationUnavailable, std::string(why) + plan.message,
                  {{"request_id", ctx.req.request_id}});
 
   jobs::Job job;
@@ -205,12 +263,16 @@ Outcome generate(Context& ctx, const std::string& kind) {
   job.kind = kind;
   job.request = {{"kind", kind}, {"prompt", request->prompt}, {"aspect_ratio", request->aspect_ratio}};
   if (request->topic) job.request["topic"] = *request->topic;
-  if (request->model) job.request["model"] = *request->model;
+  if (hints.model) job.request["model"] = *hints.model;
   // Without a seed each request draws its own, like a generator would; the job
   // keeps it, so passing it back reproduces the picture.
   job.request["seed"] = request->seed ? *request->seed : randomSeed();
-  job.chain = std::move(chain);
-  job.cost = kind == "video" ? cfg.prices.generated_video : cfg.prices.generated_image;
+  for (auto& c : plan.chain)
+    job.chain.push_back({std::move(c.provider), std::move(c.model), std::move(c.credential),
+                         c.timeout_s, c.attempts, c.credits});
+  // The dearest entry is held; the one that serves is charged (the rest released).
+  job.cost = plan.maxCredits();
+  job.byok = job.chain.front().credential == "byok";
   job.deadline_ms = jobs::unixMillis() + int64_t{cfg.generation.job_deadline_s} * 1000;
   job.request_id = ctx.req.request_id;
   int wait_s = kind == "image" ? cfg.generation.image_wait_s : 0;

@@ -83,6 +83,30 @@ int run(int argc, char** argv) {
       ->required();
   import->callback([&] { exit_code = importLibrary(common, import_path); });
 
+  auto* routes = app.add_subcommand("routes", "Routing rules")->require_subcommand(1);
+  auto* routes_check = routes->add_subcommand("check", "Validate a routing file (errors name file:line)");
+  std::string routes_file;
+  addCommon(routes_check, common, true);
+  routes_check->add_option("FILE", routes_file, "The routing file (default: the config's routing.file)");
+  routes_check->callback([&] { exit_code = checkRoutes(common, routes_file); });
+  auto* routes_explain = routes->add_subcommand(
+      "explain", "Show the provider chain a request would get, and why");
+  ExplainOptions explain;
+  addCommon(routes_explain, common, true);
+  routes_explain->add_option("--kind", explain.kind, "image or video")->required();
+  routes_explain->add_option("--tier", explain.tier, "The user's tier (default: the free tier)");
+  routes_explain->add_option("--user", explain.user, "The user's id");
+  routes_explain->add_option("--email", explain.email, "The user's email");
+  routes_explain->add_option("--prompt", explain.prompt, "The prompt");
+  routes_explain->add_option("--topic", explain.topic, "The request's topic");
+  routes_explain->add_option("--aspect-ratio", explain.aspect_ratio, "The request's aspect ratio");
+  routes_explain->add_option("--provider", explain.provider, "The request's provider hint");
+  routes_explain->add_option("--model", explain.model, "The request's model hint");
+  routes_explain->add_option("--file", explain.file, "A routing file (default: the config's)");
+  routes_explain->add_option("--gateway", explain.gateway,
+                             "Ask a running gateway (http://HOST:PORT; operator token from the environment)");
+  routes_explain->callback([&] { exit_code = explainRoutes(common, explain); });
+
   auto* plugins = app.add_subcommand("plugins", "Provider plugins")->require_subcommand(1);
   auto* plugins_list = plugins->add_subcommand("list", "Load the configured plugins and list them");
   addCommon(plugins_list, common, true);

@@ -44,6 +44,17 @@ std::unique_ptr<plugin_host::PluginRegistry> loadPlugins(const config::Config& c
 int listPlugins(const CommonOptions& common);
 int checkPlugin(const CommonOptions& common, const std::string& file);
 
+// `aigate routes check [FILE]`: 0 when valid, 1 with every problem printed.
+int checkRoutes(const CommonOptions& common, const std::string& file);
+
+struct ExplainOptions {
+  std::string kind, tier, user, email, prompt, topic, aspect_ratio, provider, model;
+  std::string file;     // "" = the config's routing file
+  std::string gateway;  // ask this running gateway (admin token from the environment)
+};
+// `aigate routes explain`: 0 with a chain, 3 when no provider could serve.
+int explainRoutes(const CommonOptions& common, const ExplainOptions& options);
+
 // `aigate library import PATH`.
 int importLibrary(const CommonOptions& common, const std::string& path);
 

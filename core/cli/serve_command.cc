@@ -1,8 +1,10 @@
-// `aigate serve`: runs the gateway until SIGTERM or SIGINT, then drains.
+// `aigate serve`: runs the gateway until SIGTERM or SIGINT, then drains;
+// SIGHUP reloads the routing rules.
 #include "core/api/app.h"
 #include "core/api/server.h"
 #include "core/cli/commands.h"
 #include "core/jobs/executor.h"
+#include "core/jobs/routes.h"
 
 #include <csignal>
 #include <iostream>
@@ -24,6 +26,7 @@ int serve(const CommonOptions& common, const ServeOptions& options) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
@@ -34,12 +37,21 @@ int serve(const CommonOptions& common, const ServeOptions& options) {
     for (const auto& problem : problems) std::cerr << "aigate: " << cfg.source << ": " << problem << std::endl;
     return 1;
   }
+  std::unique_ptr<jobs::Routes> routes;
+  try {
+    routes = std::make_unique<jobs::Routes>(cfg, providers->catalog());
+  } catch (const config::ConfigError& e) {
+    std::cerr << "aigate: the routing rules are invalid:\n" << e.what() << std::endl;
+    return 1;
+  }
   auto store = openStore(cfg);
   auto storage = openStorage(cfg);
   jobs::Executor executor(jobs::executorOptions(cfg), *store, *storage, providers);
+  executor.setHealth(routes->health());
   executor.start();
   api::App app(cfg, *store, *storage, admin_token);
   app.setExecutor(&executor);
+  app.setRoutes(routes.get());
   api::Server server(app, api::serverOptions(cfg, host_port->host, host_port->port));
   server.start();
   std::cout << "aigate listening on http://" << host_port->host << ':' << server.port()
@@ -48,7 +60,15 @@ int serve(const CommonOptions& common, const ServeOptions& options) {
             << ", admin API: " << (admin_token.empty() ? "off" : "on") << ")" << std::endl;
 
   int signal_number = 0;
-  sigwait(&signals, &signal_number);
+  while (sigwait(&signals, &signal_number) == 0 && signal_number == SIGHUP) {
+    const Status reloaded = routes->reload();
+    if (reloaded)
+      std::cout << "aigate: SIGHUP: routing rules reloaded from "
+                << (routes->file().empty() ? std::string("the main config") : routes->file()) << std::endl;
+    else
+      std::cerr << "aigate: SIGHUP: the routing rules were NOT reloaded (the old ones stay):\n"
+                << reloaded.error().message() << std::endl;
+  }
   std::cout << "aigate: " << (signal_number == SIGTERM ? "SIGTERM" : "SIGINT")
             << ", finishing in-flight requests" << std::endl;
   server.shutdown(std::chrono::milliseconds(cfg.server.shutdown_grace_ms));

@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+
 namespace aigate::credits {
 namespace {
 
@@ -165,12 +167,13 @@ Result<Hold> hold(store::Conn& c, const std::string& user_id, int64_t amount,
   return h;
 }
 
-Result<Balance> capture(store::Conn& c, const std::string& hold_id) {
+Result<Balance> capture(store::Conn& c, const std::string& hold_id, std::optional<int64_t> amount) {
   auto h = takeOpenHold(c, hold_id, "captured");
   if (!h) return h.error();
-  auto after = updateAccount(c, h->user_id, -h->amount, -h->amount, INT64_MIN);
+  const int64_t taken = std::clamp<int64_t>(amount.value_or(h->amount), 0, h->amount);
+  auto after = updateAccount(c, h->user_id, -taken, -h->amount, INT64_MIN);
   if (!after) return noAccount(h->user_id);
-  appendEntry(c, h->user_id, "capture", -h->amount, -h->amount, *after, &hold_id, {});
+  appendEntry(c, h->user_id, "capture", -taken, -h->amount, *after, &hold_id, {});
   return *after;
 }
 

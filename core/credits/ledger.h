@@ -13,6 +13,7 @@
 #include "core/store/store.h"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 namespace aigate::credits {
@@ -54,9 +55,11 @@ struct Hold {
 Result<Hold> hold(store::Conn& c, const std::string& user_id, int64_t amount,
                   const EntryInfo& info);
 
-// Turns an open hold into a charge. not_found for an unknown hold; an
+// Turns an open hold into a charge of `amount` (default: all of it; never
+// more), giving the rest back. not_found for an unknown hold; an
 // invalid_request error when it was already captured or released.
-Result<Balance> capture(store::Conn& c, const std::string& hold_id);
+Result<Balance> capture(store::Conn& c, const std::string& hold_id,
+                        std::optional<int64_t> amount = std::nullopt);
 
 // Gives an open hold back. Errors as capture().
 Result<Balance> release(store::Conn& c, const std::string& hold_id);

@@ -209,6 +209,13 @@ Result<HttpResponse> Transfer::finish(int curl_code) {
   return std::move(response_);
 }
 
+Result<HttpResponse> perform(const HttpRequest& request, int64_t max_body_bytes) {
+  Transfer t(request, max_body_bytes);
+  if (!t.handle()) return Error(ErrorCode::kInternalError, "cannot create a curl handle");
+  const CURLcode code = curl_easy_perform(t.handle());
+  return t.finish(code);
+}
+
 Result<HttpResponse> fetch(const std::string& url, int timeout_ms, int64_t max_body_bytes) {
   HttpRequest request;
   request.url = url;

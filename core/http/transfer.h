@@ -68,6 +68,9 @@ class Transfer {
   HttpResponse response_;
 };
 
+// Sends `request` at once (blocking; no redirects), for the command line.
+Result<HttpResponse> perform(const HttpRequest& request, int64_t max_body_bytes);
+
 // GETs `url` at once (blocking), for output downloads.
 Result<HttpResponse> fetch(const std::string& url, int timeout_ms, int64_t max_body_bytes);
 

@@ -81,6 +81,10 @@ struct Executor::Active {
   enum class Phase { kStepping, kHttp, kTimer, kFinishing };
   Job job;
   const Provider* provider = nullptr;
+  json credential;              // for the plugin's events; never stored
+  std::string breaker;          // routing::breakerKey of the current entry
+  int64_t entry_started_ms = 0;
+  int64_t entry_deadline_ms = 0;  // the entry's timeout_s, capped by the job's deadline
   Phase phase = Phase::kStepping;
   std::unique_ptr<http::Transfer> transfer;
   int64_t timer_at = 0;  // unix ms, in kTimer
@@ -130,29 +134,103 @@ struct Executor::Loop {
     if (jobs.count(job.id)) return;
     auto a = std::make_unique<Active>();
     a->job = std::move(job);
-    a->provider = ex.providers_->find(a->job.provider());
     Active& ref = *a;
     jobs.emplace(ref.job.id, std::move(a));
     ex.active_count_ = jobs.size();
-    if (!ref.provider) {
-      finish(ref, "failed", "generation_unavailable",
-             "The provider " + ref.job.provider() + " is not configured any more.", "");
-      return;
-    }
     if (unixMillis() >= ref.job.deadline_ms) return expire(ref);
     const json& pending = ref.job.pending;
     const std::string type = pending.is_object() ? pending.value("type", "") : "";
-    if (resumed && type == "http") {
-      auto request = http::requestFromJson(pending["request"]);
-      if (request) return send(ref, *request);
+    // Resuming after a restart: the same entry, where it stopped.
+    const bool open_attempt = !ref.job.attempt_log.empty() &&
+                              !ref.job.attempt_log.back().contains("ended_at");
+    // (Rows from before attempt logs resume too.)
+    const bool resumable = open_attempt || ref.job.attempt_log.empty();
+    if (resumed && resumable && (type == "http" || type == "wait") && bindEntry(ref, true)) {
+      if (type == "http") {
+        auto request = http::requestFromJson(pending["request"]);
+        if (request) return send(ref, *request);
+      } else {
+        ref.phase = Active::Phase::kTimer;
+        ref.timer_at = ref.job.next_at_ms.value_or(0);
+        ref.timer_event = {{"event", "timer"}};
+        return;
+      }
     }
-    if (resumed && type == "wait") {
-      ref.phase = Active::Phase::kTimer;
-      ref.timer_at = ref.job.next_at_ms.value_or(0);
-      ref.timer_event = {{"event", "timer"}};
-      return;
+    if (resumed && open_attempt) closeAttempt(ref, "failed", "restarted with the gateway");
+    enterEntry(ref);
+  }
+
+  // --- the chain -----------------------------------------------------------
+
+  // Prepares the current entry: its provider, credential and breaker. False
+  // (with the reason logged on the job) when it cannot serve now.
+  bool bindEntry(Active& a, bool resumed) {
+    const ChainEntry& e = a.job.entry();
+    a.provider = ex.providers_->find(e.provider);
+    if (!a.provider) return skipEntry(a, "not configured on this gateway any more"), false;
+    const bool byok = e.credential == "byok";
+    a.breaker = routing::breakerKey(e.provider, byok ? "byok:" + a.job.user_id : "operator");
+    const int64_t now = unixMillis();
+    if (!resumed && ex.health_ && !ex.health_->allows(a.breaker, now))
+      return skipEntry(a, "circuit open"), false;
+    if (byok) {
+      if (!ex.credentials_) return skipEntry(a, "no key store for users' own keys"), false;
+      auto key = ex.credentials_(a.job.user_id, e.provider);
+      if (!key) return skipEntry(a, "the user's key cannot be used: " + key.error().message()), false;
+      a.credential = {{"api_key", std::move(*key)}};
+    } else {
+      a.credential = a.provider->credential();
     }
-    startProvider(ref);
+    if (resumed && !a.job.attempt_log.empty())
+      a.entry_started_ms = a.job.attempt_log.back().value("started_at", now);
+    else
+      a.entry_started_ms = now;
+    a.entry_deadline_ms = a.job.deadline_ms;
+    if (e.timeout_s > 0)
+      a.entry_deadline_ms = std::min(a.entry_deadline_ms, a.entry_started_ms + int64_t{e.timeout_s} * 1000);
+    if (ex.health_) ex.health_->begin(a.breaker, now);
+    return true;
+  }
+
+  void skipEntry(Active& a, const std::string& why) {
+    const ChainEntry& e = a.job.entry();
+    a.job.attempt_log.push_back({{"provider", e.provider},
+                                 {"model", e.model},
+                                 {"credential", e.credential},
+                                 {"started_at", unixMillis()},
+                                 {"ended_at", unixMillis()},
+                                 {"outcome", "skipped"},
+                                 {"error", why}});
+  }
+
+  // Starts the current entry, or the first later one that can serve.
+  void enterEntry(Active& a) {
+    while (true) {
+      if (bindEntry(a, false)) {
+        const ChainEntry& e = a.job.entry();
+        a.job.attempts = 0;
+        a.job.attempt_log.push_back({{"provider", e.provider},
+                                     {"model", e.model},
+                                     {"credential", e.credential},
+                                     {"started_at", a.entry_started_ms}});
+        return startProvider(a);
+      }
+      if (a.job.chain_pos + 1 >= static_cast<int>(a.job.chain.size())) break;
+      ++a.job.chain_pos;
+    }
+    std::string why;
+    for (const auto& attempt : a.job.attempt_log)
+      why += (why.empty() ? "" : "; ") + attempt.value("provider", "") + ": " + attempt.value("error", "");
+    finish(a, "failed", "generation_unavailable", "No provider could serve the job: " + why, "");
+  }
+
+  void closeAttempt(Active& a, const std::string& outcome, const std::string& error) {
+    if (a.job.attempt_log.empty()) return;
+    json& last = a.job.attempt_log.back();
+    if (last.contains("ended_at")) return;
+    last["ended_at"] = unixMillis();
+    last["outcome"] = outcome;
+    if (!error.empty()) last["error"] = truncateUtf8(error, 300);
   }
 
   void startProvider(Active& a) {
@@ -162,7 +240,9 @@ struct Executor::Loop {
     a.job.next_at_ms.reset();
     save(a);
     json request = a.job.request;
-    if (!request.contains("model") || request["model"].is_null()) {
+    if (!a.job.entry().model.empty()) {
+      request["model"] = a.job.entry().model;
+    } else if (!request.contains("model") || request["model"].is_null()) {
       const auto& d = a.provider->plugin().description();
       request["model"] = d.value("default_model", std::string());
     }
@@ -172,7 +252,7 @@ struct Executor::Loop {
   // --- plugin steps ------------------------------------------------------
 
   void feed(Active& a, json event) {
-    event["credential"] = a.provider->credential();
+    event["credential"] = a.credential;
     if (!event.contains("state")) event["state"] = a.job.state;
     a.phase = Active::Phase::kStepping;
     if (!a.provider->local()) return onAction(a.job.id, stepWith(*a.provider, event));
@@ -212,7 +292,15 @@ struct Executor::Loop {
       a->timer_event = {{"event", "timer"}};
       return;
     }
-    if (type == "done") return materialize(*a, action.value("outputs", json::array()));
+    if (type == "done") {
+      if (ex.health_) {
+        const int64_t now = unixMillis();
+        ex.health_->success(a->breaker, now);
+        ex.health_->recordLatency(a->provider->name(), a->job.kind,
+                                  static_cast<double>(now - a->entry_started_ms));
+      }
+      return materialize(*a, action.value("outputs", json::array()));
+    }
     if (type == "fail") {
       return onFail(*a, action.value("code", std::string("upstream_error")),
                     action.value("message", std::string("the provider failed")),
@@ -224,8 +312,10 @@ struct Executor::Loop {
   // --- HTTP ----------------------------------------------------------------
 
   void send(Active& a, http::HttpRequest request) {
-    const int64_t left = a.job.deadline_ms - unixMillis();
-    if (left <= 0) return expire(a);
+    const int64_t now = unixMillis();
+    if (now >= a.job.deadline_ms) return expire(a);
+    if (now >= a.entry_deadline_ms) return entryTimeout(a);
+    const int64_t left = a.entry_deadline_ms - now;
     request.timeout_ms = static_cast<int>(std::min<int64_t>(request.timeout_ms, left));
     a.transfer = std::make_unique<http::Transfer>(request, ex.options_.max_response_bytes);
     if (!a.transfer->handle()) {
@@ -258,8 +348,9 @@ struct Executor::Loop {
     if (!a) return;
     auto response = t->finish(code);
     dropTransfer(*a);
-    // Cut short by the job's deadline (its timeout is clamped to it).
+    // Cut short by the job's deadline or the entry's timeout (clamped to them).
     if (!response && unixMillis() + 10 >= a->job.deadline_ms) return expire(*a);
+    if (!response && unixMillis() + 10 >= a->entry_deadline_ms) return entryTimeout(*a);
     json event;
     if (!response) {
       event = {{"event", "http_error"}, {"message", response.error().message()}};
@@ -280,11 +371,16 @@ struct Executor::Loop {
 
   void onFail(Active& a, const std::string& code, const std::string& message, bool retryable) {
     const int64_t now = unixMillis();
-    if (retryable && a.job.attempts + 1 < ex.options_.max_attempts) {
+    if (ex.health_) {
+      if (requestsFault(code)) ex.health_->neutral(a.breaker);
+      else ex.health_->failure(a.breaker, now);
+    }
+    const int max_attempts = a.job.entry().attempts > 0 ? a.job.entry().attempts : ex.options_.max_attempts;
+    if (retryable && a.job.attempts + 1 < max_attempts) {
       const double base = ex.options_.retry_base_ms * std::pow(2.0, a.job.attempts);
       std::uniform_real_distribution<double> jitter(0.5, 1.5);
       const auto delay = static_cast<int64_t>(base * jitter(rng));
-      if (now + delay < a.job.deadline_ms) {
+      if (now + delay < a.entry_deadline_ms) {
         ++a.job.attempts;
         const bool resend = a.job.pending.is_object() && a.job.pending.value("type", "") == "http";
         a.phase = Active::Phase::kTimer;
@@ -295,25 +391,39 @@ struct Executor::Loop {
         return;
       }
     }
+    closeAttempt(a, "failed", code + ": " + message);
+    fallBack(a, code, message);
+  }
+
+  // The current entry has failed for good: the next one, unless the failure
+  // is the request's fault (no other provider would do better).
+  void fallBack(Active& a, const std::string& code, const std::string& message) {
     const std::string provider = a.job.provider();
-    if (!requestsFault(code)) {
-      while (a.job.chain_pos + 1 < static_cast<int>(a.job.chain.size())) {
-        ++a.job.chain_pos;
-        a.job.attempts = 0;
-        a.provider = ex.providers_->find(a.job.provider());
-        if (a.provider) {
-          std::cerr << "aigate: job " << a.job.id << ": " << provider << " failed (" << code
-                    << ": " << message << "), trying " << a.job.provider() << std::endl;
-          return startProvider(a);
-        }
-      }
+    if (!requestsFault(code) && a.job.chain_pos + 1 < static_cast<int>(a.job.chain.size())) {
+      ++a.job.chain_pos;
+      std::cerr << "aigate: job " << a.job.id << ": " << provider << " failed (" << code << ": "
+                << message << "), trying " << a.job.provider() << std::endl;
+      return enterEntry(a);
     }
     finish(a, "failed", requestsFault(code) ? "upstream_error" : "generation_unavailable",
            provider + ": " + message, code);
   }
 
+  // The entry's own timeout passed before the job's deadline: next entry.
+  void entryTimeout(Active& a) {
+    dropTransfer(a);
+    cancelUpstream(a);
+    if (ex.health_) ex.health_->failure(a.breaker, unixMillis());
+    const std::string message =
+        "no result within its timeout_s (" + std::to_string(a.job.entry().timeout_s) + " s)";
+    closeAttempt(a, "timeout", message);
+    fallBack(a, "timeout", message);
+  }
+
   void expire(Active& a) {
     cancelUpstream(a);
+    if (ex.health_ && !a.breaker.empty()) ex.health_->failure(a.breaker, unixMillis());
+    closeAttempt(a, "timeout", "the job's deadline passed");
     finish(a, "failed", "generation_unavailable",
            "The job did not finish before its deadline.", "timeout");
   }
@@ -324,7 +434,7 @@ struct Executor::Loop {
     if (!a.provider || !a.provider->canCancel() || a.job.state.is_null()) return;
     json action = stepWith(*a.provider, {{"event", "cancel"},
                                          {"state", a.job.state},
-                                         {"credential", a.provider->credential()}});
+                                         {"credential", a.credential}});
     if (action.value("action", "") != "http") return;
     auto request = http::requestFromJson(action.value("request", json()));
     if (!request) return;
@@ -337,7 +447,9 @@ struct Executor::Loop {
 
   void doCancel(Active& a) {
     dropTransfer(a);
-    if (!a.provider->local()) cancelUpstream(a);
+    if (a.provider && !a.provider->local()) cancelUpstream(a);
+    if (ex.health_ && !a.breaker.empty()) ex.health_->neutral(a.breaker);
+    closeAttempt(a, "canceled", "");
     finish(a, "canceled", "", "", "");
   }
 
@@ -349,8 +461,9 @@ struct Executor::Loop {
     dropTransfer(a);
     a.phase = Active::Phase::kFinishing;
     ex.store_.write(
-        [id = a.job.id, status, code, message, provider_error](store::Conn& c) {
-          endJob(c, id, status, code, message, provider_error);
+        [job = a.job, status, code, message, provider_error](store::Conn& c) {
+          saveJob(c, job);  // its attempt log and position
+          endJob(c, job.id, status, code, message, provider_error);
           return Status::Ok();
         },
         [ex = &ex, id = a.job.id](const Status&) { ex->post([ex, id] { ex->loop_->completed(id); }); });
@@ -383,6 +496,7 @@ struct Executor::Loop {
       a.phase = Active::Phase::kStepping;
       return onFail(a, "plugin_error", "the plugin finished without an output", false);
     }
+    closeAttempt(a, "succeeded", "");
     ex.runOnPool([ex = &ex, job = a.job, output = std::move(outputs[0]),
                   provider = a.provider->name()] {
       auto asset = ex->loop_->storeOutput(job, output, provider);
@@ -391,12 +505,15 @@ struct Executor::Loop {
           Active* a = ex->loop_->find(id);
           if (!a) return;
           a->phase = Active::Phase::kStepping;
+          if (!a->job.attempt_log.empty()) a->job.attempt_log.back().erase("ended_at");
           ex->loop_->onFail(*a, "output_unavailable", error.message(), true);
         });
         return;
       }
       ex->store_.write(
-          [id = job.id, asset = std::move(asset.value())](store::Conn& c) -> Status {
+          [job, asset = std::move(asset.value())](store::Conn& c) -> Status {
+            const auto& id = job.id;
+            saveJob(c, job);  // its attempt log
             const auto inserted = library::insertAsset(c, asset);
             if (!succeedJob(c, id, inserted.id))
               return Error(ErrorCode::kInvalidRequest, "the job ended meanwhile");
@@ -467,11 +584,12 @@ struct Executor::Loop {
     std::vector<std::string> due;
     for (auto& [id, a] : jobs) {
       if (a->phase == Active::Phase::kFinishing || a->phase == Active::Phase::kStepping) continue;
-      if (now >= a->job.deadline_ms || (a->phase == Active::Phase::kTimer && now >= a->timer_at)) {
+      if (now >= a->entry_deadline_ms ||
+          (a->phase == Active::Phase::kTimer && now >= a->timer_at)) {
         due.push_back(id);
         continue;
       }
-      next = std::min(next, a->job.deadline_ms - now);
+      next = std::min(next, a->entry_deadline_ms - now);
       if (a->phase == Active::Phase::kTimer) next = std::min(next, a->timer_at - now);
     }
     for (const auto& id : due) {
@@ -480,6 +598,10 @@ struct Executor::Loop {
       if (now >= a->job.deadline_ms) {
         dropTransfer(*a);
         expire(*a);
+        continue;
+      }
+      if (now >= a->entry_deadline_ms) {
+        entryTimeout(*a);
         continue;
       }
       const json event = std::move(a->timer_event);
@@ -492,6 +614,7 @@ struct Executor::Loop {
         }
       }
       if (retry == "http" || retry == "start") {
+        if (ex.health_) ex.health_->begin(a->breaker, now);
         startProvider(*a);
         continue;
       }

@@ -14,6 +14,7 @@
 
 #include "core/jobs/job.h"
 #include "core/jobs/providers.h"
+#include "routing/health.h"
 #include "core/storage/storage.h"
 #include "core/store/store.h"
 
@@ -61,6 +62,15 @@ class Executor {
 
   const Providers& providers() const { return *providers_; }
 
+  // Where provider outcomes and latencies are reported (breakers, `fastest`).
+  // Set before start(); null: nothing is reported.
+  void setHealth(std::shared_ptr<routing::Health> health) { health_ = std::move(health); }
+  // The user's own key for a provider (BYOK entries), decrypted just for the
+  // job; set before start(). Without it, BYOK entries are skipped.
+  using CredentialSource =
+      std::function<Result<std::string>(const std::string& user_id, const std::string& provider)>;
+  void setCredentialSource(CredentialSource source) { credentials_ = std::move(source); }
+
   // Runs a job whose row (with its hold) was just committed.
   void submit(Job job);
 
@@ -95,6 +105,8 @@ class Executor {
   store::Store& store_;
   storage::AssetStorage& storage_;
   const std::shared_ptr<const Providers> providers_;
+  std::shared_ptr<routing::Health> health_;
+  CredentialSource credentials_;
   std::unique_ptr<Loop> loop_;  // state of the executor thread
 
   std::mutex mutex_;

@@ -15,7 +15,8 @@ namespace {
 #define AIGATE_SELECT_JOB                                                                   \
   "SELECT id, user_id, kind, status, progress, request, chain, chain_pos, credential_ref," \
   " state, pending, attempts, next_at, deadline_at, hold_id, cost, byok, asset_id,"        \
-  " error_code, error_message, provider_error, request_id, created_at, updated_at FROM jobs"
+  " error_code, error_message, provider_error, request_id, created_at, updated_at,"    \
+  " attempt_log FROM jobs"
 
 std::optional<std::string> optionalText(const SQLite::Column& col) {
   if (col.isNull()) return std::nullopt;
@@ -36,11 +37,19 @@ Job readJob(SQLite::Statement& q) {
   j.progress = q.getColumn(4).getDouble();
   j.request = parseOrNull(q.getColumn(5));
   const auto chain = parseOrNull(q.getColumn(6));
-  if (chain.is_array())
-    for (const auto& p : chain)
-      if (p.is_string()) j.chain.push_back(p.get<std::string>());
+  if (chain.is_array()) {
+    for (const auto& p : chain) {
+      if (p.is_string()) {  // rows written before routing: names only
+        j.chain.push_back({p.get<std::string>(), "", "operator", 0, 0, 0});
+      } else if (p.is_object()) {
+        j.chain.push_back({p.value("provider", ""), p.value("model", ""),
+                           p.value("credential", "operator"), p.value("timeout_s", 0),
+                           p.value("attempts", 0), p.value("credits", int64_t{0})});
+      }
+    }
+  }
   j.chain_pos = q.getColumn(7).getInt();
-  if (j.chain.empty()) j.chain.push_back("");
+  if (j.chain.empty()) j.chain.push_back({});
   if (j.chain_pos < 0 || j.chain_pos >= static_cast<int>(j.chain.size())) j.chain_pos = 0;
   j.credential_ref = q.getColumn(8).getString();
   j.state = parseOrNull(q.getColumn(9));
@@ -58,11 +67,24 @@ Job readJob(SQLite::Statement& q) {
   j.request_id = q.getColumn(21).isNull() ? "" : q.getColumn(21).getString();
   j.created_at = q.getColumn(22).getInt64();
   j.updated_at = q.getColumn(23).getInt64();
+  j.attempt_log = parseOrNull(q.getColumn(24));
+  if (!j.attempt_log.is_array()) j.attempt_log = nlohmann::json::array();
+  // Rows written before routing charged the job's cost whichever entry served.
+  for (auto& e : j.chain)
+    if (e.credits == 0) e.credits = j.cost;
   return j;
 }
 
-std::string dumpChain(const std::vector<std::string>& chain) {
-  return nlohmann::json(chain).dump();
+std::string dumpChain(const std::vector<ChainEntry>& chain) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& e : chain)
+    out.push_back({{"provider", e.provider},
+                   {"model", e.model},
+                   {"credential", e.credential},
+                   {"timeout_s", e.timeout_s},
+                   {"attempts", e.attempts},
+                   {"credits", e.credits}});
+  return out.dump();
 }
 
 }  // namespace
@@ -109,7 +131,7 @@ Result<Job> createJob(store::Conn& c, Job job) {
 void saveJob(store::Conn& c, const Job& job) {
   auto& q = c.statement(
       "UPDATE jobs SET status = ?2, progress = ?3, chain_pos = ?4, state = ?5, pending = ?6,"
-      " attempts = ?7, next_at = ?8, updated_at = ?9, provider = ?10"
+      " attempts = ?7, next_at = ?8, updated_at = ?9, provider = ?10, attempt_log = ?11"
       " WHERE id = ?1 AND status IN ('queued','running')");
   q.bind(1, job.id);
   q.bind(2, job.status);
@@ -121,6 +143,7 @@ void saveJob(store::Conn& c, const Job& job) {
   if (job.next_at_ms) q.bind(8, *job.next_at_ms);
   q.bind(9, unixSeconds());
   q.bind(10, job.provider());
+  q.bind(11, job.attempt_log.dump());
   q.exec();
 }
 
@@ -134,7 +157,7 @@ bool finalize(store::Conn& c, const std::string& job_id, const std::string& stat
       "UPDATE jobs SET status = ?2, asset_id = ?3, error_code = ?4, error_message = ?5,"
       " provider_error = ?6, progress = CASE WHEN ?2 = 'succeeded' THEN 1 ELSE progress END,"
       " pending = NULL, next_at = NULL, updated_at = ?7"
-      " WHERE id = ?1 AND status IN ('queued','running') RETURNING hold_id");
+      " WHERE id = ?1 AND status IN ('queued','running') RETURNING hold_id, chain, chain_pos");
   q.bind(1, job_id);
   q.bind(2, status);
   if (asset_id) q.bind(3, *asset_id);
@@ -144,10 +167,27 @@ bool finalize(store::Conn& c, const std::string& job_id, const std::string& stat
   q.bind(7, unixSeconds());
   if (!q.executeStep()) return false;
   const std::string hold_id = q.getColumn(0).isNull() ? "" : q.getColumn(0).getString();
+  const auto chain = parseOrNull(q.getColumn(1));
+  const int pos = q.getColumn(2).getInt();
   while (q.executeStep()) {
   }
+  // The serving entry's price and credential (rows before routing: the hold).
+  std::optional<int64_t> charge;
+  bool byok = false;
+  if (chain.is_array() && pos >= 0 && pos < static_cast<int>(chain.size()) && chain[pos].is_object()) {
+    charge = chain[pos].value("credits", int64_t{0});
+    byok = chain[pos].value("credential", "") == "byok";
+  }
+  if (status == "succeeded" && charge) {
+    auto& u = c.statement("UPDATE jobs SET cost = ?2, byok = ?3 WHERE id = ?1");
+    u.bind(1, job_id);
+    u.bind(2, *charge);
+    u.bind(3, byok ? 1 : 0);
+    u.exec();
+  }
   if (!hold_id.empty()) {
-    auto settled = status == "succeeded" ? credits::capture(c, hold_id) : credits::release(c, hold_id);
+    auto settled = status == "succeeded" ? credits::capture(c, hold_id, charge)
+                                         : credits::release(c, hold_id);
     if (!settled)
       throw std::runtime_error("job " + job_id + ": cannot settle hold " + hold_id + ": " +
                                settled.error().message());
@@ -203,6 +243,21 @@ nlohmann::json jobJson(const Job& job, const std::optional<library::Asset>& asse
              {"message", job.error_message}};
     if (!job.provider_error.empty()) error["provider_error"] = job.provider_error;
   }
+  nlohmann::json attempts = nlohmann::json::array();
+  for (const auto& a : job.attempt_log) {
+    if (!a.is_object()) continue;
+    auto time = [&](const char* key) -> nlohmann::json {
+      if (!a.contains(key) || !a[key].is_number()) return nullptr;
+      return isoTime(a[key].get<int64_t>() / 1000);
+    };
+    attempts.push_back({{"provider", a.value("provider", "")},
+                        {"model", a.value("model", "")},
+                        {"byok", a.value("credential", "") == "byok"},
+                        {"outcome", a.value("outcome", "running")},
+                        {"error", a.contains("error") ? a["error"] : nlohmann::json(nullptr)},
+                        {"started_at", time("started_at")},
+                        {"ended_at", time("ended_at")}});
+  }
   return {{"id", job.id},
           {"kind", job.kind},
           {"status", job.status},
@@ -211,6 +266,8 @@ nlohmann::json jobJson(const Job& job, const std::optional<library::Asset>& asse
           {"seed", job.request.value("seed", nlohmann::json())},
           {"asset", asset ? library::assetJson(*asset, base_url) : nlohmann::json(nullptr)},
           {"error", error},
+          {"byok", job.byok},
+          {"attempts", std::move(attempts)},
           {"created_at", isoTime(job.created_at)},
           {"updated_at", isoTime(job.updated_at)}};
 }

@@ -20,6 +20,16 @@
 
 namespace aigate::jobs {
 
+// One provider of a job's chain, as routing chose it.
+struct ChainEntry {
+  std::string provider;
+  std::string model;                    // "" = the request's or the provider's default
+  std::string credential = "operator";  // or "byok": the user's own key
+  int timeout_s = 0;                    // 0: until the job's deadline
+  int attempts = 0;                     // 0: generation.max_attempts
+  int64_t credits = 0;                  // charged if this entry serves
+};
+
 struct Job {
   std::string id;  // "job_…"
   std::string user_id;
@@ -27,7 +37,7 @@ struct Job {
   std::string status = "queued";  // queued | running | succeeded | failed | canceled
   double progress = 0;
   nlohmann::json request;  // {"kind","prompt","aspect_ratio","topic","model","seed"}
-  std::vector<std::string> chain;  // providers, tried in order
+  std::vector<ChainEntry> chain;  // providers, tried in order
   int chain_pos = 0;
   std::string credential_ref = "operator";
   nlohmann::json state;    // the plugin's state after its last action
@@ -36,8 +46,11 @@ struct Job {
   std::optional<int64_t> next_at_ms;
   int64_t deadline_ms = 0;
   std::string hold_id;
-  int64_t cost = 0;
+  int64_t cost = 0;  // held at creation (the dearest entry); charged: the serving entry's
   bool byok = false;
+  // One object per provider attempt: provider, model, credential, started_at,
+  // ended_at (unix ms), outcome (succeeded|failed|timeout|skipped|canceled), error.
+  nlohmann::json attempt_log = nlohmann::json::array();
   std::optional<std::string> asset_id;
   std::string error_code;  // API error code when failed
   std::string error_message;
@@ -46,7 +59,8 @@ struct Job {
   int64_t created_at = 0;
   int64_t updated_at = 0;
 
-  const std::string& provider() const { return chain.at(static_cast<size_t>(chain_pos)); }
+  const ChainEntry& entry() const { return chain.at(static_cast<size_t>(chain_pos)); }
+  const std::string& provider() const { return entry().provider; }
   bool active() const { return status == "queued" || status == "running"; }
 };
 
@@ -60,7 +74,8 @@ Result<Job> createJob(store::Conn& c, Job job);
 // state, pending action, attempts, next timer). A no-op once it is final.
 void saveJob(store::Conn& c, const Job& job);
 
-// Marks an active job succeeded with `asset_id` and captures its hold.
+// Marks an active job succeeded with `asset_id` and charges the serving
+// entry's credits from its hold (releasing the rest).
 // Returns false (and changes nothing) when the job was already final.
 bool succeedJob(store::Conn& c, const std::string& job_id, const std::string& asset_id);
 

@@ -112,3 +112,34 @@ std::vector<std::string> Providers::chainFor(const std::string& kind) const {
 }
 
 }  // namespace aigate::jobs
+
+namespace aigate::jobs {
+
+routing::ProviderInfo providerInfo(const std::string& name, const plugin_host::Plugin& plugin) {
+  routing::ProviderInfo info;
+  info.name = name;
+  const auto& d = plugin.description();
+  if (auto it = d.find("kinds"); it != d.end() && it->is_array())
+    for (const char* kind : {"image", "video"})
+      if (std::find(it->begin(), it->end(), kind) != it->end()) info.kinds.push_back(kind);
+  if (auto it = d.find("models"); it != d.end() && it->is_array())
+    for (const auto& m : *it)
+      if (m.is_string()) info.models.push_back(m.get<std::string>());
+  info.default_model = d.value("default_model", std::string());
+  info.takes_key = !d.value("local", false);
+  return info;
+}
+
+std::vector<routing::ProviderInfo> Providers::catalog() const {
+  std::vector<routing::ProviderInfo> out;
+  for (const auto& p : providers_) out.push_back(providerInfo(p->name(), p->plugin()));
+  return out;
+}
+
+std::vector<const Provider*> Providers::all() const {
+  std::vector<const Provider*> out;
+  for (const auto& p : providers_) out.push_back(p.get());
+  return out;
+}
+
+}  // namespace aigate::jobs

@@ -9,6 +9,7 @@
 #include "config/config.h"
 #include "core/common/errors.h"
 #include "core/plugin_host/plugin_host.h"
+#include "routing/table.h"
 
 #include <nlohmann/json.hpp>
 
@@ -61,6 +62,9 @@ class Provider {
   mutable std::vector<std::unique_ptr<plugin_host::PluginInstance>> idle_;  // Guarded by mutex_
 };
 
+// What routing needs to know of a provider named `name` served by `plugin`.
+routing::ProviderInfo providerInfo(const std::string& name, const plugin_host::Plugin& plugin);
+
 class Providers {
  public:
   // Every provider of `cfg`, with its plugin from `plugins` and its key from
@@ -75,6 +79,10 @@ class Providers {
   // The providers that may serve `kind`, in the configured order.
   std::vector<std::string> chainFor(const std::string& kind) const;
   size_t size() const { return providers_.size(); }
+  // What routing needs to know of each provider, from its plugin.
+  std::vector<routing::ProviderInfo> catalog() const;
+  // Every provider, in the configured order.
+  std::vector<const Provider*> all() const;
 
  private:
   std::vector<std::unique_ptr<Provider>> providers_;

@@ -197,11 +197,17 @@ CREATE TRIGGER assets_version_update AFTER UPDATE ON assets BEGIN
 END;
 )SQL";
 
+constexpr std::string_view kV5JobAttempts = R"SQL(
+-- One object per provider attempt of a job (routing: fallbacks, breakers).
+ALTER TABLE jobs ADD COLUMN attempt_log TEXT NOT NULL DEFAULT '[]';
+)SQL";
+
 constexpr Migration kMigrations[] = {
     {1, "accounts, ledger, keys, idempotency", kV1Accounts},
     {2, "asset library with full-text search", kV2Library},
     {3, "durable generation jobs", kV3Jobs},
     {4, "library change counter for in-memory search", kV4LibraryVersion},
+    {5, "attempt log of generation jobs", kV5JobAttempts},
 };
 
 }  // namespace

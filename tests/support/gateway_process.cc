@@ -64,6 +64,10 @@ bool GatewayProcess::start() {
   return false;
 }
 
+void GatewayProcess::signal(int signo) {
+  if (pid_ > 0) ::kill(pid_, signo);
+}
+
 void GatewayProcess::kill9() {
   if (pid_ <= 0) return;
   ::kill(pid_, SIGKILL);

@@ -27,6 +27,8 @@ class GatewayProcess {
   const std::string& port() const { return port_; }
 
   void kill9();
+  // Sends `signo` (SIGHUP…) to the running process.
+  void signal(int signo);
   // SIGTERM and wait; returns the exit code (-1 when it did not exit normally).
   int stop();
   // What it printed so far (stdout, then stderr).

@@ -18,11 +18,14 @@ TestGateway::TestGateway(const std::function<void(config::Config&)>& tweak) {
   auto providers = jobs::Providers::build(config_, *plugins_, &problems);
   for (const auto& problem : problems) FAIL_CHECK(problem);
   REQUIRE(problems.empty());
+  routes_ = std::make_unique<jobs::Routes>(config_, providers->catalog());
   executor_ = std::make_unique<jobs::Executor>(jobs::executorOptions(config_), *store_, *storage_,
                                                providers);
+  executor_->setHealth(routes_->health());
   executor_->start();
   app_ = std::make_unique<api::App>(config_, *store_, *storage_, kAdminToken);
   app_->setExecutor(executor_.get());
+  app_->setRoutes(routes_.get());
   server_ = std::make_unique<api::Server>(*app_, api::serverOptions(config_, "127.0.0.1", 0));
   server_->start();
 }

@@ -6,6 +6,7 @@
 #include "core/api/app.h"
 #include "core/api/server.h"
 #include "core/jobs/executor.h"
+#include "core/jobs/routes.h"
 #include "core/plugin_host/plugin_host.h"
 #include "core/store/store.h"
 #include "tests/support/http_client.h"
@@ -34,6 +35,7 @@ class TestGateway {
   api::App& app() { return *app_; }
   api::Server& server() { return *server_; }
   jobs::Executor& executor() { return *executor_; }
+  jobs::Routes& routes() { return *routes_; }
   const config::Config& config() const { return config_; }
 
   // A new user (and its key) made through the store, as the CLI does.
@@ -58,6 +60,7 @@ class TestGateway {
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<storage::AssetStorage> storage_;
   std::unique_ptr<plugin_host::PluginRegistry> plugins_;
+  std::unique_ptr<jobs::Routes> routes_;
   std::unique_ptr<jobs::Executor> executor_;
   std::unique_ptr<api::App> app_;
   std::unique_ptr<api::Server> server_;
