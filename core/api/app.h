@@ -17,6 +17,9 @@
 namespace aigate::jobs {
 class Executor;
 }
+namespace aigate::byok {
+class MasterKey;
+}
 #include <functional>
 #include <string>
 
@@ -53,6 +56,10 @@ class App {
   // The job executor; null when this gateway generates nothing.
   jobs::Executor* executor() { return executor_; }
   void setExecutor(jobs::Executor* executor) { executor_ = executor; }
+  // The key that encrypts users' provider keys; null until set (BYOK then
+  // answers 500). REQUIRES: `key` outlives this App.
+  const byok::MasterKey* byokKey() const { return byok_key_; }
+  void setByokKey(const byok::MasterKey* key) { byok_key_ = key; }
   // Where clients reach this gateway: server.public_url, else http://<Host>.
   std::string baseUrl(const Request& req) const;
 
@@ -66,6 +73,7 @@ class App {
   const std::string admin_token_;  // empty: the admin API is off
   Router router_;
   jobs::Executor* executor_ = nullptr;
+  const byok::MasterKey* byok_key_ = nullptr;
   std::atomic<bool> draining_{false};
 };
 
@@ -79,5 +87,6 @@ void addHealthRoutes(Router& router);
 void addLibraryRoutes(Router& router);
 void addGenerateRoutes(Router& router);
 void addJobRoutes(Router& router);
+void addByokRoutes(Router& router);
 
 }  // namespace aigate::api

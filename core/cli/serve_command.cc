@@ -1,6 +1,7 @@
 // `aigate serve`: runs the gateway until SIGTERM or SIGINT, then drains.
 #include "core/api/app.h"
 #include "core/api/server.h"
+#include "core/byok/master_key.h"
 #include "core/cli/commands.h"
 #include "core/jobs/executor.h"
 
@@ -18,6 +19,11 @@ int serve(const CommonOptions& common, const ServeOptions& options) {
     return 2;
   }
   const std::string admin_token = config::resolveAdminToken(cfg.admin);
+  auto byok_key = byok::MasterKey::resolve(cfg);
+  if (!byok_key) {
+    std::cerr << "aigate: " << byok_key.error().message() << std::endl;
+    return 1;
+  }
 
   // Signals are taken by sigwait() below, so block them before any thread starts.
   sigset_t signals;
@@ -40,6 +46,7 @@ int serve(const CommonOptions& common, const ServeOptions& options) {
   executor.start();
   api::App app(cfg, *store, *storage, admin_token);
   app.setExecutor(&executor);
+  app.setByokKey(&*byok_key);
   api::Server server(app, api::serverOptions(cfg, host_port->host, host_port->port));
   server.start();
   std::cout << "aigate listening on http://" << host_port->host << ':' << server.port()

@@ -23,6 +23,7 @@ TestGateway::TestGateway(const std::function<void(config::Config&)>& tweak) {
   executor_->start();
   app_ = std::make_unique<api::App>(config_, *store_, *storage_, kAdminToken);
   app_->setExecutor(executor_.get());
+  app_->setByokKey(&byok_key_);
   server_ = std::make_unique<api::Server>(*app_, api::serverOptions(config_, "127.0.0.1", 0));
   server_->start();
 }
