@@ -135,7 +135,7 @@ TEST_CASE("a key is stored, listed by its hint, replaced and deleted", "[byok][a
 
 TEST_CASE("only a configured provider that takes a key gets one", "[byok][api]") {
   ByokFixture f;
-  for (const std::string& provider : {"nosuch", "OpenAI", "local", "a%2Fb"}) {
+  for (const char* provider : {"nosuch", "OpenAI", "local", "a%2Fb"}) {
     auto r = f.put(provider, keyBody(kCanary), f.scale.api_key);
     INFO(provider);
     CHECK(r.status == 400);
