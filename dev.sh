@@ -19,6 +19,7 @@ PACKAGES=(
   libcli11-dev catch2
   ffmpeg libpng-dev libjpeg62-turbo-dev
   libavcodec-dev libavformat-dev libavutil-dev
+  libsodium-dev
 )
 
 install_packages() {  # install_packages [PACKAGE…] (default: PACKAGES)

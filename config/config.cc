@@ -335,6 +335,16 @@ Config parse(const std::string& yaml_text, const std::string& source_name) {
                      "named by admin.token_env instead");
       }
     }
+    {
+      MapReader r(top.child("byok"), "byok", problems);
+      r.read("master_key_env", c.byok.master_key_env);
+      r.read("master_key_file_env", c.byok.master_key_file_env);
+      if (r.child("master_key")) {
+        problems.add(r.child("master_key").Mark(), "byok.master_key",
+                     "secrets do not belong in the config file; set the environment variable "
+                     "named by byok.master_key_env instead");
+      }
+    }
   }
   std::map<std::string, YAML::Mark> marks;
   collectMarks(root, "", marks);

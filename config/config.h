@@ -2,7 +2,7 @@
 //
 // Every field has the default that config/aigate.yaml documents, so an empty
 // file (or no file) gives the embedded defaults. Secrets never live here: the
-// admin token comes from the environment or a file (see resolveSecrets()).
+// admin token and the BYOK master key come from the environment or a file.
 #pragma once
 
 #include <cstdint>
@@ -145,6 +145,15 @@ struct AdminConfig {
   std::string token_file_env = "AIGATE_ADMIN_TOKEN_FILE";
 };
 
+struct ByokConfig {
+  // Names of the environment variables that carry the master key that
+  // encrypts users' provider keys (32 bytes as base64 or hex), or the path of
+  // a file holding it. Without either, <data_dir>/master.key is used (made on
+  // first start). The key itself is never in the YAML.
+  std::string master_key_env = "AIGATE_MASTER_KEY";
+  std::string master_key_file_env = "AIGATE_MASTER_KEY_FILE";
+};
+
 struct Config {
   std::string source = "<defaults>";  // file the config came from
   ServerConfig server;
@@ -163,6 +172,7 @@ struct Config {
   RoutingRef routing;
   IdempotencyConfig idempotency;
   AdminConfig admin;
+  ByokConfig byok;
 
   Config();  // fills tiers and packs with the documented defaults
 

@@ -1,5 +1,6 @@
 #include "core/api/app.h"
 
+#include "core/byok/keystore.h"
 #include "core/common/crypto.h"
 #include "core/credits/idempotency.h"
 #include "core/jobs/executor.h"
@@ -96,6 +97,7 @@ App::App(config::Config config, store::Store& store, storage::AssetStorage& stor
   addGenerateRoutes(router_);
   addRoutingRoutes(router_);
   addJobRoutes(router_);
+  addByokRoutes(router_);
 }
 
 void App::startDraining() {
@@ -103,8 +105,8 @@ void App::startDraining() {
   if (executor_) executor_->releaseWatchers();
 }
 
-std::vector<std::string> App::byokProviders(const std::string&) {
-  return {};  // the BYOK key store lands with the BYOK API
+std::vector<std::string> App::byokProviders(const std::string& user_id) {
+  return byok::providersWithKeys(store_.reader(), user_id);
 }
 
 std::string App::baseUrl(const Request& req) const {

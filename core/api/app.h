@@ -18,6 +18,9 @@ namespace aigate::jobs {
 class Executor;
 class Routes;
 }
+namespace aigate::byok {
+class MasterKey;
+}
 #include <functional>
 #include <string>
 
@@ -59,6 +62,10 @@ class App {
   void setRoutes(jobs::Routes* routes) { routes_ = routes; }
   // Providers `user_id` has stored an own key for (BYOK).
   std::vector<std::string> byokProviders(const std::string& user_id);
+  // The key that encrypts users' provider keys; null until set (BYOK then
+  // answers 500). REQUIRES: `key` outlives this App.
+  const byok::MasterKey* byokKey() const { return byok_key_; }
+  void setByokKey(const byok::MasterKey* key) { byok_key_ = key; }
   // Where clients reach this gateway: server.public_url, else http://<Host>.
   std::string baseUrl(const Request& req) const;
 
@@ -73,6 +80,7 @@ class App {
   Router router_;
   jobs::Executor* executor_ = nullptr;
   jobs::Routes* routes_ = nullptr;
+  const byok::MasterKey* byok_key_ = nullptr;
   std::atomic<bool> draining_{false};
 };
 
@@ -87,5 +95,6 @@ void addLibraryRoutes(Router& router);
 void addGenerateRoutes(Router& router);
 void addRoutingRoutes(Router& router);
 void addJobRoutes(Router& router);
+void addByokRoutes(Router& router);
 
 }  // namespace aigate::api

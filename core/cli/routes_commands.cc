@@ -1,6 +1,7 @@
 // `aigate routes check [FILE]` and `aigate routes explain`: the routing
 // rules validated exactly as the gateway validates them, and the chain a
 // request would get, with the reason for each entry.
+#include "core/byok/keystore.h"
 #include "core/cli/commands.h"
 #include "core/http/transfer.h"
 #include "core/jobs/job.h"
@@ -102,6 +103,10 @@ int explainRoutes(const CommonOptions& common, const ExplainOptions& o) {
     } else {
       const std::string path = o.file.empty() ? cfg.routingFile() : o.file;
       auto table = jobs::compileRoutes(cfg, path, catalogOf(cfg));
+      if (r.byok_allowed && !r.user_id.empty()) {
+        auto store = openStore(cfg);
+        r.byok_keys = byok::providersWithKeys(store->reader(), r.user_id);
+      }
       routing::Health health;  // offline: no failures seen, no latency observed
       plan = routing::planJson(routing::choose(*table, r, health, jobs::unixMillis(), 0));
     }

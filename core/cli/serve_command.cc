@@ -2,6 +2,8 @@
 // SIGHUP reloads the routing rules.
 #include "core/api/app.h"
 #include "core/api/server.h"
+#include "core/byok/keystore.h"
+#include "core/byok/master_key.h"
 #include "core/cli/commands.h"
 #include "core/jobs/executor.h"
 #include "core/jobs/routes.h"
@@ -20,6 +22,11 @@ int serve(const CommonOptions& common, const ServeOptions& options) {
     return 2;
   }
   const std::string admin_token = config::resolveAdminToken(cfg.admin);
+  auto byok_key = byok::MasterKey::resolve(cfg);
+  if (!byok_key) {
+    std::cerr << "aigate: " << byok_key.error().message() << std::endl;
+    return 1;
+  }
 
   // Signals are taken by sigwait() below, so block them before any thread starts.
   sigset_t signals;
@@ -48,10 +55,14 @@ int serve(const CommonOptions& common, const ServeOptions& options) {
   auto storage = openStorage(cfg);
   jobs::Executor executor(jobs::executorOptions(cfg), *store, *storage, providers);
   executor.setHealth(routes->health());
+  executor.setCredentialSource([&store, &byok_key](const std::string& user, const std::string& provider) {
+    return byok::decryptKey(store->reader(), *byok_key, user, provider);
+  });
   executor.start();
   api::App app(cfg, *store, *storage, admin_token);
   app.setExecutor(&executor);
   app.setRoutes(routes.get());
+  app.setByokKey(&*byok_key);
   api::Server server(app, api::serverOptions(cfg, host_port->host, host_port->port));
   server.start();
   std::cout << "aigate listening on http://" << host_port->host << ':' << server.port()

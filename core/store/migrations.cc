@@ -202,12 +202,30 @@ constexpr std::string_view kV5JobAttempts = R"SQL(
 ALTER TABLE jobs ADD COLUMN attempt_log TEXT NOT NULL DEFAULT '[]';
 )SQL";
 
+constexpr std::string_view kV6ByokKeys = R"SQL(
+-- Users' own provider keys (BYOK), encrypted with the master key
+-- (XChaCha20-Poly1305; the associated data binds each ciphertext to its
+-- user and provider, core/byok/keystore.h). Never the key in clear:
+-- `key_hint` holds at most its last 4 characters.
+CREATE TABLE byok_keys (
+  user_id    TEXT NOT NULL REFERENCES users(id),
+  provider   TEXT NOT NULL,
+  nonce      BLOB NOT NULL CHECK (length(nonce) = 24),
+  ciphertext BLOB NOT NULL,
+  key_hint   TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (user_id, provider)
+) WITHOUT ROWID;
+)SQL";
+
 constexpr Migration kMigrations[] = {
     {1, "accounts, ledger, keys, idempotency", kV1Accounts},
     {2, "asset library with full-text search", kV2Library},
     {3, "durable generation jobs", kV3Jobs},
     {4, "library change counter for in-memory search", kV4LibraryVersion},
     {5, "attempt log of generation jobs", kV5JobAttempts},
+    {6, "BYOK provider keys, encrypted", kV6ByokKeys},
 };
 
 }  // namespace

@@ -82,6 +82,10 @@ TEST_CASE("the shipped config/aigate.yaml is exactly the built-in defaults", "[c
   CHECK(file.generation.workers == defaults.generation.workers);
   CHECK(file.generation.max_output_bytes == defaults.generation.max_output_bytes);
   CHECK(file.generation.share_generated == defaults.generation.share_generated);
+  CHECK(file.admin.token_env == defaults.admin.token_env);
+  CHECK(file.admin.token_file_env == defaults.admin.token_file_env);
+  CHECK(file.byok.master_key_env == defaults.byok.master_key_env);
+  CHECK(file.byok.master_key_file_env == defaults.byok.master_key_file_env);
 }
 
 TEST_CASE("the defaults follow API.md's prices, packs and tiers", "[config]") {
@@ -151,6 +155,8 @@ TEST_CASE("YAML syntax errors name the line", "[config]") {
 TEST_CASE("a secret in the YAML is refused", "[config]") {
   CHECK(errorOf("admin:\n  token: hunter2\n").find("admin.token: secrets do not belong") !=
         std::string::npos);
+  CHECK(errorOf("byok:\n  master_key: hunter2\n").find("byok.master_key: secrets do not belong") !=
+        std::string::npos);
 }
 
 TEST_CASE("a missing file is a clear error", "[config]") {
@@ -179,6 +185,15 @@ TEST_CASE("the admin token comes from the environment or a file", "[config]") {
   setenv("AIGATE_TEST_TOKEN_FILE_ENV", dir.file("empty").c_str(), 1);
   CHECK_THROWS_AS(aigate::config::resolveAdminToken(admin), ConfigError);
   unsetenv("AIGATE_TEST_TOKEN_FILE_ENV");
+}
+
+TEST_CASE("the BYOK master key's variable names are configurable", "[config]") {
+  const Config c = parse("byok:\n  master_key_env: MY_KEY\n  master_key_file_env: MY_KEY_FILE\n",
+                         "b.yaml");
+  CHECK(c.byok.master_key_env == "MY_KEY");
+  CHECK(c.byok.master_key_file_env == "MY_KEY_FILE");
+  CHECK(Config().byok.master_key_env == "AIGATE_MASTER_KEY");
+  CHECK(errorOf("byok:\n  master_key_fil: X\n") == "test.yaml:2: byok.master_key_fil: unknown key");
 }
 
 TEST_CASE("HOST:PORT parsing", "[config]") {

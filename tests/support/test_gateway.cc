@@ -1,6 +1,7 @@
 #include "tests/support/test_gateway.h"
 
 #include "core/accounts/accounts.h"
+#include "core/byok/keystore.h"
 #include "core/cli/commands.h"
 
 #include <catch2/catch.hpp>
@@ -22,10 +23,14 @@ TestGateway::TestGateway(const std::function<void(config::Config&)>& tweak) {
   executor_ = std::make_unique<jobs::Executor>(jobs::executorOptions(config_), *store_, *storage_,
                                                providers);
   executor_->setHealth(routes_->health());
+  executor_->setCredentialSource([this](const std::string& user, const std::string& provider) {
+    return byok::decryptKey(store_->reader(), byok_key_, user, provider);
+  });
   executor_->start();
   app_ = std::make_unique<api::App>(config_, *store_, *storage_, kAdminToken);
   app_->setExecutor(executor_.get());
   app_->setRoutes(routes_.get());
+  app_->setByokKey(&byok_key_);
   server_ = std::make_unique<api::Server>(*app_, api::serverOptions(config_, "127.0.0.1", 0));
   server_->start();
 }

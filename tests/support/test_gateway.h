@@ -5,6 +5,7 @@
 #include "config/config.h"
 #include "core/api/app.h"
 #include "core/api/server.h"
+#include "core/byok/master_key.h"
 #include "core/jobs/executor.h"
 #include "core/jobs/routes.h"
 #include "core/plugin_host/plugin_host.h"
@@ -37,6 +38,8 @@ class TestGateway {
   jobs::Executor& executor() { return *executor_; }
   jobs::Routes& routes() { return *routes_; }
   const config::Config& config() const { return config_; }
+  // A random master key made for this gateway (BYOK).
+  const byok::MasterKey& byokKey() const { return byok_key_; }
 
   // A new user (and its key) made through the store, as the CLI does.
   struct Account {
@@ -57,6 +60,7 @@ class TestGateway {
  private:
   TempDir dir_;
   config::Config config_;
+  byok::MasterKey byok_key_ = byok::MasterKey::generate();
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<storage::AssetStorage> storage_;
   std::unique_ptr<plugin_host::PluginRegistry> plugins_;

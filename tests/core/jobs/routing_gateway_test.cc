@@ -132,6 +132,46 @@ TEST_CASE("the first provider answers 500: the second serves, charged once", "[r
   CHECK(ledgerKinds(f.gw->store(), f.user.user_id) == "hold:0 capture:-10");
 }
 
+TEST_CASE("BYOK: the provider sees the user's own key and only the platform fee is charged",
+          "[routing][gateway][byok]") {
+  TwoProviders f("rules:\n  - {name: both, chain: [alpha, beta]}\n");
+  const std::string user_key = "hk_users_own_key_canary_7781";
+  auto put = f.gw->send("PUT", "/api/v1/byok/beta", json{{"api_key", user_key}}.dump(),
+                        {"Authorization: Bearer " + f.user.api_key, "Content-Type: application/json"});
+  INFO(put.body);
+  REQUIRE(put.status == 200);
+  auto r = f.generate(R"({"prompt":"on my own key","force_gen":true})");
+  INFO(r.body);
+  REQUIRE(r.status == 200);
+  // prefer: the entry with the user's key goes first.
+  CHECK(r.json()["provider"] == "beta");
+  CHECK(r.json()["byok"] == true);
+  CHECK(r.json()["credits_charged"] == 2);  // prices.byok_image
+  CHECK(f.beta_api.lastAuthorization() == "Bearer " + user_key);
+  CHECK(f.alpha_api.requests() == 0);
+  CHECK(f.books().balance == kScaleCredits - 2);
+  CHECK(ledgerKinds(f.gw->store(), f.user.user_id) == "hold:0 capture:-2");
+  // The key is in no job row, and the providers list says the user has one.
+  auto& q = f.gw->store().reader().statement(
+      "SELECT COUNT(*) FROM jobs WHERE instr(COALESCE(state,'') || COALESCE(pending,'') || request ||"
+      " chain || attempt_log, ?) > 0");
+  q.bind(1, user_key);
+  REQUIRE(q.executeStep());
+  CHECK(q.getColumn(0).getInt() == 0);
+  q.reset();
+  CHECK(f.provider("beta")["byok"]["key"] == true);
+
+  // When the provider fails on the user's key, the operator's provider serves, at its price.
+  f.beta_api.failNext(100, 500);
+  r = f.generate(R"({"prompt":"my provider is down","force_gen":true})");
+  INFO(r.body);
+  REQUIRE(r.status == 200);
+  CHECK(r.json()["provider"] == "alpha");
+  CHECK(r.json()["byok"] == false);
+  CHECK(r.json()["credits_charged"] == 10);
+  CHECK(f.alpha_api.lastAuthorization() == std::string("Bearer ") + kKey);
+}
+
 TEST_CASE("a content-policy refusal does not fall back: 502, nothing charged", "[routing][gateway]") {
   TwoProviders f("rules:\n  - {name: both, chain: [alpha, beta]}\n");
   f.alpha_api.setFinalFailure("content_policy");
