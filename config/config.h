@@ -138,6 +138,18 @@ struct AdminConfig {
   std::string token_file_env = "AIGATE_ADMIN_TOKEN_FILE";
 };
 
+struct WebhooksConfig {
+  // Delays in seconds before each retry of a delivery that failed (±20%
+  // jitter); the first attempt is immediate, and after the last retry the
+  // delivery fails for good.
+  std::vector<int> retry_schedule_s = {5, 300, 1800, 7200, 18000, 36000, 50400};
+  // An attempt without a complete answer within this long has failed.
+  int timeout_ms = 10'000;
+  // Hosts (names or addresses) deliveries may reach even though they are
+  // loopback or private; by default none.
+  std::vector<std::string> allow_hosts;
+};
+
 struct Config {
   std::string source = "<defaults>";  // file the config came from
   ServerConfig server;
@@ -155,6 +167,7 @@ struct Config {
   GenerationConfig generation;
   IdempotencyConfig idempotency;
   AdminConfig admin;
+  WebhooksConfig webhooks;
 
   Config();  // fills tiers and packs with the documented defaults
 

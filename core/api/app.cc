@@ -95,6 +95,7 @@ App::App(config::Config config, store::Store& store, storage::AssetStorage& stor
   addLibraryRoutes(router_);
   addGenerateRoutes(router_);
   addJobRoutes(router_);
+  addWebhookRoutes(router_);
 }
 
 void App::startDraining() {

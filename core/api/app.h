@@ -79,5 +79,6 @@ void addHealthRoutes(Router& router);
 void addLibraryRoutes(Router& router);
 void addGenerateRoutes(Router& router);
 void addJobRoutes(Router& router);
+void addWebhookRoutes(Router& router);
 
 }  // namespace aigate::api

@@ -8,6 +8,7 @@
 #include "core/jobs/executor.h"
 #include "core/plugin_host/plugin_host.h"
 #include "core/store/store.h"
+#include "core/webhooks/dispatcher.h"
 #include "tests/support/http_client.h"
 #include "tests/support/temp_dir.h"
 
@@ -34,6 +35,7 @@ class TestGateway {
   api::App& app() { return *app_; }
   api::Server& server() { return *server_; }
   jobs::Executor& executor() { return *executor_; }
+  webhooks::Dispatcher& dispatcher() { return *dispatcher_; }
   const config::Config& config() const { return config_; }
 
   // A new user (and its key) made through the store, as the CLI does.
@@ -61,6 +63,7 @@ class TestGateway {
   std::unique_ptr<jobs::Executor> executor_;
   std::unique_ptr<api::App> app_;
   std::unique_ptr<api::Server> server_;
+  std::unique_ptr<webhooks::Dispatcher> dispatcher_;
   HttpClient client_;
 };
 
