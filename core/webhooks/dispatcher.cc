@@ -20,14 +20,28 @@ namespace {
 
 constexpr size_t kMaxErrorChars = 300;
 
-std::string truncated(std::string text) {
-  if (text.size() > kMaxErrorChars) {
-    text.resize(kMaxErrorChars);
-    while (!text.empty() && (static_cast<unsigned char>(text.back()) & 0xC0) == 0x80) text.pop_back();
-    if (!text.empty() && static_cast<unsigned char>(text.back()) >= 0xC0) text.pop_back();
-    text += "…";
+// `text` cut to kMaxErrorChars bytes, as valid UTF-8 (a receiver's answer
+// may be anything; the API shows it as JSON): bad bytes become '?'.
+std::string truncated(const std::string& text) {
+  std::string out;
+  size_t i = 0;
+  while (i < text.size() && out.size() < kMaxErrorChars) {
+    const auto lead = static_cast<unsigned char>(text[i]);
+    const size_t length = lead < 0x80 ? 1 : (lead >> 5) == 0x6 ? 2 : (lead >> 4) == 0xE ? 3
+                                          : (lead >> 3) == 0x1E ? 4 : 0;
+    bool valid = length > 0 && i + length <= text.size();
+    for (size_t k = 1; valid && k < length; ++k)
+      valid = (static_cast<unsigned char>(text[i + k]) & 0xC0) == 0x80;
+    if (!valid) {
+      out += '?';
+      ++i;
+      continue;
+    }
+    out.append(text, i, length);
+    i += length;
   }
-  return text;
+  if (i < text.size()) out += "…";
+  return out;
 }
 
 // A pending delivery as the worker needs it.
@@ -292,7 +306,7 @@ struct Dispatcher::Loop {
   }
 
   void retryOrFail(Due due, Attempt a) {
-    a.error = truncated(std::move(a.error));
+    a.error = truncated(a.error);
     const auto delay = retryDelayMs(d.options_.retry_schedule_s, due.attempts + 1, rng);
     if (delay) {
       a.status = "pending";

@@ -39,7 +39,7 @@ struct DispatcherOptions {
   std::string base_url;  // where clients reach this gateway, for asset URLs
   int poll_ms = 500;     // how often new outbox rows are looked for
   int max_in_flight = 16;
-  int64_t max_response_bytes = 64 << 10;  // a receiver's answer is read up to this
+  int64_t max_response_bytes = 1 << 20;  // a longer answer fails the attempt
 };
 
 // The options from the config; `base_url` as App::baseUrl would give it.

@@ -250,7 +250,7 @@ TEST_CASE("500, 500, then 200: three attempts with the same webhook-id", "[webho
 TEST_CASE("attempts run out: the delivery fails with the last answer", "[webhooks][delivery]") {
   WebhookFixture f([](aigate::config::Config& c) { c.webhooks.retry_schedule_s = {0}; });
   Receiver receiver;
-  receiver.server.failNext(5, 503, "busy");
+  receiver.server.failNext(5, 503, "busy\xff");  // not UTF-8: shown with a '?'
   const json endpoint = f.addEndpoint(receiver.url());
   f.generate();
   const json delivery = f.settledDelivery(endpoint["id"]);
@@ -258,7 +258,7 @@ TEST_CASE("attempts run out: the delivery fails with the last answer", "[webhook
   CHECK(delivery["status"] == "failed");
   CHECK(delivery["attempts"] == 2);
   CHECK(delivery["last_status"] == 503);
-  CHECK(delivery["last_error"] == "HTTP 503: busy");
+  CHECK(delivery["last_error"] == "HTTP 503: busy?");
   CHECK(delivery["next_at"].is_null());
   CHECK(receiver.deliveries().size() == 2);
 }
