@@ -80,11 +80,11 @@ Outcome listWebhooks(Context& ctx) {
 
 Outcome deleteWebhook(Context& ctx) {
   if (auto refused = requireWebhooks(ctx)) return *refused;
-  return TxnHandler([user_id = ctx.caller->user.id, id = ctx.param(0)](
-                        store::Conn& c) -> Result<Reply> {
-    if (!webhooks::deleteEndpoint(c, user_id, id)) return noSuchWebhook(id);
-    return Reply::json(200, {{"id", id}, {"deleted", true}});
-  });
+  return TxnHandler(
+      [user_id = ctx.caller->user.id, id = ctx.param(0)](store::Conn& c) -> Result<Reply> {
+        if (!webhooks::deleteEndpoint(c, user_id, id)) return noSuchWebhook(id);
+        return Reply::json(200, {{"id", id}, {"deleted", true}});
+      });
 }
 
 Outcome listDeliveries(Context& ctx) {
@@ -104,10 +104,9 @@ Outcome listDeliveries(Context& ctx) {
   auto page = webhooks::listDeliveries(reader, ctx.caller->user.id, endpoint_id, limit, offset);
   nlohmann::json items = nlohmann::json::array();
   for (const auto& d : page.items) items.push_back(webhooks::deliveryJson(d));
-  return Reply::json(200, {{"items", std::move(items)},
-                           {"total", page.total},
-                           {"limit", limit},
-                           {"offset", offset}});
+  return Reply::json(
+      200,
+      {{"items", std::move(items)}, {"total", page.total}, {"limit", limit}, {"offset", offset}});
 }
 
 // The secret of deliveries to per-request webhook_urls; made on first use.

@@ -41,7 +41,8 @@ std::optional<std::string> forbiddenV4(const uint8_t* a) {
       {0xE0000000, 4, "a multicast address"},
       {0xF0000000, 4, "a reserved or broadcast address"},
   };
-  const uint32_t ip = (uint32_t{a[0]} << 24) | (uint32_t{a[1]} << 16) | (uint32_t{a[2]} << 8) | a[3];
+  const uint32_t ip =
+      (uint32_t{a[0]} << 24) | (uint32_t{a[1]} << 16) | (uint32_t{a[2]} << 8) | a[3];
   for (const auto& r : kRanges) {
     const uint32_t mask = ~uint32_t{0} << (32 - r.bits);
     if ((ip & mask) == r.base) return std::string(r.what);
@@ -100,7 +101,8 @@ Result<std::vector<IpAddress>> systemResolve(const std::string& host) {
       std::memcpy(a.bytes.data(), &reinterpret_cast<const sockaddr_in*>(ai->ai_addr)->sin_addr, 4);
     } else if (ai->ai_family == AF_INET6) {
       a.v6 = true;
-      std::memcpy(a.bytes.data(), &reinterpret_cast<const sockaddr_in6*>(ai->ai_addr)->sin6_addr, 16);
+      std::memcpy(a.bytes.data(), &reinterpret_cast<const sockaddr_in6*>(ai->ai_addr)->sin6_addr,
+                  16);
     } else {
       continue;
     }

@@ -27,8 +27,11 @@ std::string truncated(const std::string& text) {
   size_t i = 0;
   while (i < text.size() && out.size() < kMaxErrorChars) {
     const auto lead = static_cast<unsigned char>(text[i]);
-    const size_t length = lead < 0x80 ? 1 : (lead >> 5) == 0x6 ? 2 : (lead >> 4) == 0xE ? 3
-                                          : (lead >> 3) == 0x1E ? 4 : 0;
+    const size_t length = lead < 0x80           ? 1
+                          : (lead >> 5) == 0x6  ? 2
+                          : (lead >> 4) == 0xE  ? 3
+                          : (lead >> 3) == 0x1E ? 4
+                                                : 0;
     bool valid = length > 0 && i + length <= text.size();
     for (size_t k = 1; valid && k < length; ++k)
       valid = (static_cast<unsigned char>(text[i + k]) & 0xC0) == 0x80;
@@ -91,7 +94,7 @@ std::vector<Due> pendingDeliveries(store::Conn& c, int64_t limit) {
 
 // What an attempt came to, as written to the delivery's row.
 struct Attempt {
-  std::string status;  // pending (retry) | delivered | failed
+  std::string status;   // pending (retry) | delivered | failed
   bool counted = true;  // false: nothing was sent (endpoint disabled)
   std::optional<long> http_status;
   std::string error;
@@ -186,8 +189,8 @@ struct Dispatcher::Loop {
     }
     int capacity = d.options_.max_in_flight - static_cast<int>(busy.size());
     if (capacity <= 0) return next;
-    for (auto& due : pendingDeliveries(d.store_.reader(),
-                                       static_cast<int64_t>(busy.size()) + capacity + 1)) {
+    for (auto& due :
+         pendingDeliveries(d.store_.reader(), static_cast<int64_t>(busy.size()) + capacity + 1)) {
       if (busy.count(due.seq)) continue;
       if (due.next_at_ms > now) {
         next = std::min(next, due.next_at_ms);
@@ -213,9 +216,8 @@ struct Dispatcher::Loop {
     nlohmann::json data = {
         {"job", jobs::jobJson(*job, asset, base)},
         {"asset", asset ? library::assetJson(*asset, base) : nlohmann::json(nullptr)}};
-    return nlohmann::json{{"type", due.event_type},
-                          {"timestamp", isoTime(due.created_at)},
-                          {"data", std::move(data)}}
+    return nlohmann::json{
+        {"type", due.event_type}, {"timestamp", isoTime(due.created_at)}, {"data", std::move(data)}}
         .dump();
   }
 

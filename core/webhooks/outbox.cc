@@ -8,8 +8,9 @@
 namespace aigate::webhooks {
 namespace {
 
-#define AIGATE_SELECT_ENDPOINT \
-  "SELECT id, user_id, url, events, secret, enabled, disabled_reason, created_at FROM webhook_endpoints"
+#define AIGATE_SELECT_ENDPOINT                                                          \
+  "SELECT id, user_id, url, events, secret, enabled, disabled_reason, created_at FROM " \
+  "webhook_endpoints"
 
 Endpoint readEndpoint(SQLite::Statement& q) {
   Endpoint e;
@@ -27,9 +28,9 @@ Endpoint readEndpoint(SQLite::Statement& q) {
   return e;
 }
 
-#define AIGATE_SELECT_DELIVERY                                                                    \
-  "SELECT id, event_id, event_type, user_id, endpoint_id, url, job_id, status, attempts,"        \
-  " last_status, last_error, last_duration_ms, last_attempt_at, next_at, created_at"             \
+#define AIGATE_SELECT_DELIVERY                                                            \
+  "SELECT id, event_id, event_type, user_id, endpoint_id, url, job_id, status, attempts," \
+  " last_status, last_error, last_duration_ms, last_attempt_at, next_at, created_at"      \
   " FROM webhook_deliveries"
 
 Delivery readDelivery(SQLite::Statement& q) {
@@ -167,22 +168,22 @@ DeliveryPage listDeliveries(store::Conn& c, const std::string& user_id,
                             const std::optional<std::string>& endpoint_id, int64_t limit,
                             int64_t offset) {
   DeliveryPage page;
-  auto& q = endpoint_id
-                ? c.statement(AIGATE_SELECT_DELIVERY
-                              " WHERE user_id = ?1 AND endpoint_id = ?2"
-                              " ORDER BY seq DESC LIMIT ?3 OFFSET ?4")
-                : c.statement(AIGATE_SELECT_DELIVERY
-                              " WHERE user_id = ?1 AND endpoint_id IS NULL"
-                              " ORDER BY seq DESC LIMIT ?3 OFFSET ?4");
+  auto& q = endpoint_id ? c.statement(AIGATE_SELECT_DELIVERY
+                                      " WHERE user_id = ?1 AND endpoint_id = ?2"
+                                      " ORDER BY seq DESC LIMIT ?3 OFFSET ?4")
+                        : c.statement(AIGATE_SELECT_DELIVERY
+                                      " WHERE user_id = ?1 AND endpoint_id IS NULL"
+                                      " ORDER BY seq DESC LIMIT ?3 OFFSET ?4");
   q.bind(1, user_id);
   if (endpoint_id) q.bind(2, *endpoint_id);
   q.bind(3, limit);
   q.bind(4, offset);
   while (q.executeStep()) page.items.push_back(readDelivery(q));
-  auto& count = endpoint_id
-                    ? c.statement("SELECT COUNT(*) FROM webhook_deliveries"
+  auto& count = endpoint_id ? c.statement(
+                                  "SELECT COUNT(*) FROM webhook_deliveries"
                                   " WHERE user_id = ?1 AND endpoint_id = ?2")
-                    : c.statement("SELECT COUNT(*) FROM webhook_deliveries"
+                            : c.statement(
+                                  "SELECT COUNT(*) FROM webhook_deliveries"
                                   " WHERE user_id = ?1 AND endpoint_id IS NULL");
   count.bind(1, user_id);
   if (endpoint_id) count.bind(2, *endpoint_id);
@@ -197,8 +198,8 @@ nlohmann::json endpointJson(const Endpoint& e) {
           {"url", e.url},
           {"events", e.events},
           {"enabled", e.enabled},
-          {"disabled_reason", e.disabled_reason.empty() ? nlohmann::json(nullptr)
-                                                        : nlohmann::json(e.disabled_reason)},
+          {"disabled_reason",
+           e.disabled_reason.empty() ? nlohmann::json(nullptr) : nlohmann::json(e.disabled_reason)},
           {"created_at", isoTime(e.created_at)}};
 }
 
@@ -206,22 +207,23 @@ nlohmann::json deliveryJson(const Delivery& d) {
   auto orNull = [](const auto& opt) {
     return opt ? nlohmann::json(*opt) : nlohmann::json(nullptr);
   };
-  return {{"id", d.id},
-          {"event_type", d.event_type},
-          {"webhook_id", d.event_id},
-          {"job_id", d.job_id},
-          {"url", d.url},
-          {"status", d.status},
-          {"attempts", d.attempts},
-          {"last_status", orNull(d.last_status)},
-          {"last_error", d.last_error.empty() ? nlohmann::json(nullptr) : nlohmann::json(d.last_error)},
-          {"last_duration_ms", orNull(d.last_duration_ms)},
-          {"last_attempt_at", d.last_attempt_at ? nlohmann::json(isoTime(*d.last_attempt_at))
-                                                : nlohmann::json(nullptr)},
-          {"next_at", d.next_at_ms && d.status == "pending"
-                          ? nlohmann::json(isoTime(*d.next_at_ms / 1000))
-                          : nlohmann::json(nullptr)},
-          {"created_at", isoTime(d.created_at)}};
+  return {
+      {"id", d.id},
+      {"event_type", d.event_type},
+      {"webhook_id", d.event_id},
+      {"job_id", d.job_id},
+      {"url", d.url},
+      {"status", d.status},
+      {"attempts", d.attempts},
+      {"last_status", orNull(d.last_status)},
+      {"last_error", d.last_error.empty() ? nlohmann::json(nullptr) : nlohmann::json(d.last_error)},
+      {"last_duration_ms", orNull(d.last_duration_ms)},
+      {"last_attempt_at",
+       d.last_attempt_at ? nlohmann::json(isoTime(*d.last_attempt_at)) : nlohmann::json(nullptr)},
+      {"next_at", d.next_at_ms && d.status == "pending"
+                      ? nlohmann::json(isoTime(*d.next_at_ms / 1000))
+                      : nlohmann::json(nullptr)},
+      {"created_at", isoTime(d.created_at)}};
 }
 
 }  // namespace aigate::webhooks

@@ -35,7 +35,8 @@ std::string sign(std::string_view secret, std::string_view id, int64_t timestamp
             reinterpret_cast<const unsigned char*>(message.data()), message.size(), mac,
             &mac_length))
     return {};
-  return "v1," + http::encodeBase64(std::string_view(reinterpret_cast<const char*>(mac), mac_length));
+  return "v1," +
+         http::encodeBase64(std::string_view(reinterpret_cast<const char*>(mac), mac_length));
 }
 
 }  // namespace aigate::webhooks

@@ -22,8 +22,8 @@ SsrfPolicy fakeDns(std::map<std::string, std::vector<std::string>> table,
                    std::vector<std::string> allow = {}) {
   SsrfPolicy policy;
   policy.allow_hosts = std::move(allow);
-  policy.resolve = [table = std::move(table)](const std::string& host)
-      -> aigate::Result<std::vector<IpAddress>> {
+  policy.resolve = [table = std::move(table)](
+                       const std::string& host) -> aigate::Result<std::vector<IpAddress>> {
     auto it = table.find(host);
     if (it == table.end())
       return aigate::Error(aigate::ErrorCode::kInvalidRequest, "no such host " + host);
@@ -36,8 +36,7 @@ SsrfPolicy fakeDns(std::map<std::string, std::vector<std::string>> table,
 
 }  // namespace
 
-TEST_CASE("loopback, private and internal addresses are refused in every spelling",
-          "[ssrf]") {
+TEST_CASE("loopback, private and internal addresses are refused in every spelling", "[ssrf]") {
   const SsrfPolicy system;  // the real resolver: literals and localhost need no network
   for (const char* url : {
            "http://127.0.0.1/hook",
@@ -95,9 +94,9 @@ TEST_CASE("a name is refused when any of its addresses is internal", "[ssrf]") {
                             {"mixed.example", {"93.184.216.34", "192.168.0.10"}},
                             {"v6.example", {"2606:2800:220:1:248:1893:25c8:1946"}},
                             {"mapped.example", {"::ffff:127.0.0.1"}}});
-  for (const char* url : {"http://internal.example/", "http://metadata.example/",
-                          "http://mixed.example/", "http://mapped.example/",
-                          "http://unknown.example/"}) {
+  for (const char* url :
+       {"http://internal.example/", "http://metadata.example/", "http://mixed.example/",
+        "http://mapped.example/", "http://unknown.example/"}) {
     INFO(url);
     CHECK_FALSE(vetUrl(url, dns).ok());
   }

@@ -22,8 +22,8 @@ std::string base64Decode(const std::string& text) {
 
 std::string base64Encode(const unsigned char* data, size_t size) {
   std::string out((size + 2) / 3 * 4 + 1, '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data,
-                                static_cast<int>(size));
+  const int n =
+      EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data, static_cast<int>(size));
   out.resize(static_cast<size_t>(n));
   return out;
 }

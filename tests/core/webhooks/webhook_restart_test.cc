@@ -30,10 +30,11 @@ std::string slurp(const std::string& path) {
   return s.str();
 }
 
-std::unique_ptr<GatewayProcess> startGateway(const TempDir& dir, const std::string& config, int run) {
-  auto gw = std::make_unique<GatewayProcess>(AIGATE_BINARY,
-                                             std::vector<std::string>{"--config", config},
-                                             dir.file("serve" + std::to_string(run) + ".log"));
+std::unique_ptr<GatewayProcess> startGateway(const TempDir& dir, const std::string& config,
+                                             int run) {
+  auto gw =
+      std::make_unique<GatewayProcess>(AIGATE_BINARY, std::vector<std::string>{"--config", config},
+                                       dir.file("serve" + std::to_string(run) + ".log"));
   const bool started = gw->start();
   INFO(gw->output());
   REQUIRE(started);
@@ -76,9 +77,10 @@ TEST_CASE("a delivery pending across kill -9 is sent after the restart", "[webho
     // Wait until the failed attempt is recorded, then kill before the retry.
     json delivery;
     for (int i = 0; i < 200; ++i) {
-      delivery = client.request("GET", gw->url("/api/v1/webhooks/" + endpoint_id + "/deliveries"),
-                                "", auth)
-                     .json()["items"][0];
+      delivery =
+          client
+              .request("GET", gw->url("/api/v1/webhooks/" + endpoint_id + "/deliveries"), "", auth)
+              .json()["items"][0];
       if (delivery["attempts"] == 1) break;
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
@@ -93,9 +95,10 @@ TEST_CASE("a delivery pending across kill -9 is sent after the restart", "[webho
     REQUIRE(receiver.waitFor(2));
     json delivery;
     for (int i = 0; i < 200; ++i) {
-      delivery = client.request("GET", gw->url("/api/v1/webhooks/" + endpoint_id + "/deliveries"),
-                                "", auth)
-                     .json()["items"][0];
+      delivery =
+          client
+              .request("GET", gw->url("/api/v1/webhooks/" + endpoint_id + "/deliveries"), "", auth)
+              .json()["items"][0];
       if (delivery["status"] != "pending") break;
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }

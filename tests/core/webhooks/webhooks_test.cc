@@ -117,8 +117,8 @@ TEST_CASE("an endpoint is created with its secret shown once, listed and deleted
   // Events default to both; unknown ones and bad URLs are 400 naming the field.
   CHECK(f.addEndpoint(receiver.url("/all"))["events"] ==
         json{"generation.succeeded", "generation.failed"});
-  auto bad = f.gw->post("/api/v1/webhooks", R"({"url":"http://127.0.0.1:1/","events":["job.done"]})",
-                        f.user.api_key);
+  auto bad = f.gw->post("/api/v1/webhooks",
+                        R"({"url":"http://127.0.0.1:1/","events":["job.done"]})", f.user.api_key);
   CHECK(bad.status == 400);
   CHECK(bad.json()["field"] == "events");
   bad = f.gw->post("/api/v1/webhooks", R"({"url":"ftp://127.0.0.1/"})", f.user.api_key);
@@ -148,12 +148,13 @@ TEST_CASE("an endpoint is created with its secret shown once, listed and deleted
 TEST_CASE("webhooks need the Scale tier", "[webhooks][api]") {
   WebhookFixture f;
   const auto pro = f.gw->createUser("pro@example.com", "pro");
-  for (const auto& r : {f.gw->post("/api/v1/webhooks", R"({"url":"http://127.0.0.1:1/"})", pro.api_key),
-                 f.gw->get("/api/v1/webhooks", pro.api_key),
-                 f.gw->get("/api/v1/webhooks/default/deliveries", pro.api_key),
-                 f.gw->post("/api/v1/generate/image",
-                            R"({"prompt":"x","force_gen":true,"webhook_url":"http://127.0.0.1:1/"})",
-                            pro.api_key)}) {
+  for (const auto& r :
+       {f.gw->post("/api/v1/webhooks", R"({"url":"http://127.0.0.1:1/"})", pro.api_key),
+        f.gw->get("/api/v1/webhooks", pro.api_key),
+        f.gw->get("/api/v1/webhooks/default/deliveries", pro.api_key),
+        f.gw->post("/api/v1/generate/image",
+                   R"({"prompt":"x","force_gen":true,"webhook_url":"http://127.0.0.1:1/"})",
+                   pro.api_key)}) {
     INFO(r.body);
     CHECK(r.status == 403);
     CHECK(r.json()["error"] == "feature_not_included");
@@ -165,18 +166,19 @@ TEST_CASE("webhooks need the Scale tier", "[webhooks][api]") {
 TEST_CASE("without an allow list, loopback URLs are refused by the API", "[webhooks][ssrf]") {
   WebhookFixture f([](aigate::config::Config& c) { c.webhooks.allow_hosts.clear(); });
   Receiver receiver;
-  for (const std::string& url : {receiver.url(), std::string("http://0x7f000001:9/"),
-                                std::string("http://[::ffff:127.0.0.1]/"),
-                                std::string("http://169.254.169.254/")}) {
+  for (const std::string& url :
+       {receiver.url(), std::string("http://0x7f000001:9/"),
+        std::string("http://[::ffff:127.0.0.1]/"), std::string("http://169.254.169.254/")}) {
     INFO(url);
     auto r = f.gw->post("/api/v1/webhooks", json{{"url", url}}.dump(), f.user.api_key);
     CHECK(r.status == 400);
     CHECK(r.json()["error"] == "invalid_request");
     CHECK(r.json()["field"] == "url");
   }
-  auto r = f.gw->post("/api/v1/generate/image",
-                      json{{"prompt", "x"}, {"force_gen", true}, {"webhook_url", receiver.url()}}.dump(),
-                      f.user.api_key);
+  auto r =
+      f.gw->post("/api/v1/generate/image",
+                 json{{"prompt", "x"}, {"force_gen", true}, {"webhook_url", receiver.url()}}.dump(),
+                 f.user.api_key);
   CHECK(r.status == 400);
   CHECK(r.json()["field"] == "webhook_url");
   CHECK(f.api.submits() == 0);
