@@ -141,6 +141,11 @@ void validate(const Config& c, const std::map<std::string, YAML::Mark>& marks, P
     p.add(mark("library.match_threshold"), "library.match_threshold",
           "must be between 0 and 1");
   nonNegative("library.memory_index_min_assets", c.library.memory_index_min_assets);
+  positive("webhooks.timeout_ms", c.webhooks.timeout_ms);
+  for (size_t i = 0; i < c.webhooks.retry_schedule_s.size(); ++i) {
+    const std::string path = "webhooks.retry_schedule_s[" + std::to_string(i) + "]";
+    nonNegative(path, c.webhooks.retry_schedule_s[i]);
+  }
 
   std::set<std::string> provider_names;
   for (size_t i = 0; i < c.providers.size(); ++i) {
@@ -344,6 +349,12 @@ Config parse(const std::string& yaml_text, const std::string& source_name) {
                      "secrets do not belong in the config file; set the environment variable "
                      "named by byok.master_key_env instead");
       }
+    }
+    {
+      MapReader r(top.child("webhooks"), "webhooks", problems);
+      r.readIntList("retry_schedule_s", c.webhooks.retry_schedule_s);
+      r.read("timeout_ms", c.webhooks.timeout_ms);
+      r.readList("allow_hosts", c.webhooks.allow_hosts);
     }
   }
   std::map<std::string, YAML::Mark> marks;

@@ -154,6 +154,18 @@ struct ByokConfig {
   std::string master_key_file_env = "AIGATE_MASTER_KEY_FILE";
 };
 
+struct WebhooksConfig {
+  // Delays in seconds before each retry of a delivery that failed (±20%
+  // jitter); the first attempt is immediate, and after the last retry the
+  // delivery fails for good.
+  std::vector<int> retry_schedule_s = {5, 300, 1800, 7200, 18000, 36000, 50400};
+  // An attempt without a complete answer within this long has failed.
+  int timeout_ms = 10'000;
+  // Hosts (names or addresses) deliveries may reach even though they are
+  // loopback or private; by default none.
+  std::vector<std::string> allow_hosts;
+};
+
 struct Config {
   std::string source = "<defaults>";  // file the config came from
   ServerConfig server;
@@ -173,6 +185,7 @@ struct Config {
   IdempotencyConfig idempotency;
   AdminConfig admin;
   ByokConfig byok;
+  WebhooksConfig webhooks;
 
   Config();  // fills tiers and packs with the documented defaults
 

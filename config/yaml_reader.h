@@ -99,6 +99,24 @@ class MapReader {
     }
   }
 
+  // A list of whole numbers.
+  void readIntList(const std::string& key, std::vector<int>& out) {
+    std::vector<std::string> items;
+    YAML::Node value = child(key);
+    if (!value) return;
+    readList(key, items);
+    if (!value.IsSequence()) return;
+    out.clear();
+    for (size_t i = 0; i < items.size() && i < value.size(); ++i) {
+      try {
+        out.push_back(value[i].as<int>());
+      } catch (const YAML::Exception&) {
+        problems_.add(value[i].Mark(), join(path_, key) + "[" + std::to_string(i) + "]",
+                      "must be a whole number, got \"" + items[i] + "\"");
+      }
+    }
+  }
+
   const std::string& path() const { return path_; }
 
   void finish() {

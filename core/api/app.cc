@@ -98,6 +98,7 @@ App::App(config::Config config, store::Store& store, storage::AssetStorage& stor
   addRoutingRoutes(router_);
   addJobRoutes(router_);
   addByokRoutes(router_);
+  addWebhookRoutes(router_);
 }
 
 void App::startDraining() {

@@ -96,5 +96,6 @@ void addGenerateRoutes(Router& router);
 void addRoutingRoutes(Router& router);
 void addJobRoutes(Router& router);
 void addByokRoutes(Router& router);
+void addWebhookRoutes(Router& router);
 
 }  // namespace aigate::api

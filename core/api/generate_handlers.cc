@@ -7,6 +7,7 @@
 #include "core/api/json_body.h"
 #include "core/api/query_params.h"
 #include "core/credits/ledger.h"
+#include "core/http/ssrf.h"
 #include "core/jobs/executor.h"
 #include "core/jobs/routes.h"
 #include "core/library/asset.h"
@@ -52,6 +53,7 @@ struct GenerateRequest {
   bool force_gen = false;
   bool async = false;
   std::optional<int> wait_s;
+  std::optional<std::string> webhook_url;  // vetted by the SSRF guard
 };
 
 // The `routing` object of a request: smart-routing hints.
@@ -100,7 +102,7 @@ Result<GenerateRequest> readRequest(Context& ctx) {
   auto force = f.boolean("force_gen", false);
   auto provider = f.string("provider", false, 64);
   auto model = f.string("model", false, 128);
-  f.string("webhook_url", false, 2048);
+  auto webhook_url = f.string("webhook_url", false, 2048);
   auto async = f.boolean("async", false);
   auto wait_s = f.integer("wait_s", false, 0, 600);
   auto seed = f.integer("seed", false, 0, (int64_t{1} << 53) - 1);
@@ -135,6 +137,13 @@ Result<GenerateRequest> readRequest(Context& ctx) {
         std::tuple{"routing", "smart_routing", cfg.features.smart_routing},
         std::tuple{"webhook_url", "webhooks", cfg.features.webhooks}}) {
     if (auto refused = scaleOnly(field, feature, required)) return *refused;
+  }
+  if (webhook_url && !webhook_url->empty()) {
+    http::SsrfPolicy policy;
+    policy.allow_hosts = cfg.webhooks.allow_hosts;
+    auto vetted = http::vetUrl(*webhook_url, policy);
+    if (!vetted) return Error::invalidField("webhook_url", vetted.error().message());
+    g.webhook_url = vetted->url;
   }
   return g;
 }
@@ -264,6 +273,7 @@ Outcome generate(Context& ctx, const std::string& kind) {
   job.request = {{"kind", kind}, {"prompt", request->prompt}, {"aspect_ratio", request->aspect_ratio}};
   if (request->topic) job.request["topic"] = *request->topic;
   if (hints.model) job.request["model"] = *hints.model;
+  if (request->webhook_url) job.request["webhook_url"] = *request->webhook_url;
   // Without a seed each request draws its own, like a generator would; the job
   // keeps it, so passing it back reproduces the picture.
   job.request["seed"] = request->seed ? *request->seed : randomSeed();

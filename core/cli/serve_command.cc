@@ -7,6 +7,7 @@
 #include "core/cli/commands.h"
 #include "core/jobs/executor.h"
 #include "core/jobs/routes.h"
+#include "core/webhooks/dispatcher.h"
 
 #include <csignal>
 #include <iostream>
@@ -65,6 +66,11 @@ int serve(const CommonOptions& common, const ServeOptions& options) {
   app.setByokKey(&*byok_key);
   api::Server server(app, api::serverOptions(cfg, host_port->host, host_port->port));
   server.start();
+  const std::string base_url = cfg.server.public_url.empty()
+                                   ? "http://" + host_port->host + ':' + std::to_string(server.port())
+                                   : cfg.server.public_url;
+  webhooks::Dispatcher dispatcher(webhooks::dispatcherOptions(cfg, base_url), *store);
+  dispatcher.start();
   std::cout << "aigate listening on http://" << host_port->host << ':' << server.port()
             << " (data: " << cfg.data_dir << ", config: " << cfg.source
             << ", plugins: " << plugins->all().size() << ", providers: " << providers->size()
@@ -84,6 +90,7 @@ int serve(const CommonOptions& common, const ServeOptions& options) {
             << ", finishing in-flight requests" << std::endl;
   server.shutdown(std::chrono::milliseconds(cfg.server.shutdown_grace_ms));
   executor.stop();  // unfinished jobs resume at the next start
+  dispatcher.stop();  // pending deliveries are sent after the next start
   std::cout << "aigate: stopped" << std::endl;
   return 0;
 }

@@ -4,6 +4,7 @@
 #include "core/common/crypto.h"
 #include "core/credits/ledger.h"
 #include "core/library/catalog.h"
+#include "core/webhooks/outbox.h"
 
 #include <chrono>
 #include <cmath>
@@ -192,6 +193,7 @@ bool finalize(store::Conn& c, const std::string& job_id, const std::string& stat
       throw std::runtime_error("job " + job_id + ": cannot settle hold " + hold_id + ": " +
                                settled.error().message());
   }
+  webhooks::enqueueForJob(c, job_id);  // the event commits with the status, or neither does
   return true;
 }
 
@@ -211,7 +213,9 @@ std::optional<Job> findJob(store::Conn& c, const std::string& id) {
   auto& q = c.statement(AIGATE_SELECT_JOB " WHERE id = ?");
   q.bind(1, id);
   if (!q.executeStep()) return std::nullopt;
-  return readJob(q);
+  Job job = readJob(q);
+  q.reset();  // a statement left on its row keeps the connection's snapshot old
+  return job;
 }
 
 std::vector<Job> activeJobs(store::Conn& c) {

@@ -2,7 +2,8 @@
 // hold of its credits. Creating a job holds its cost in the same transaction;
 // finishing it captures (succeeded) or releases (failed, canceled) the hold in
 // the same transaction as the status change, so no credit is lost or taken
-// twice, whatever crashes when.
+// twice, whatever crashes when. The same transaction writes the job's
+// webhook events to the outbox (webhooks/outbox.h).
 //
 // Writes REQUIRE a Store write; reads take any connection.
 #pragma once

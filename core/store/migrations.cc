@@ -219,6 +219,57 @@ CREATE TABLE byok_keys (
 ) WITHOUT ROWID;
 )SQL";
 
+constexpr std::string_view kV7Webhooks = R"SQL(
+-- Webhook endpoints of Scale users. The secret signs deliveries, so it is kept
+-- as is (shown once by the API). `enabled` drops to 0 when the endpoint
+-- answers 410 Gone.
+CREATE TABLE webhook_endpoints (
+  id              TEXT PRIMARY KEY,         -- "wh_…"
+  user_id         TEXT NOT NULL REFERENCES users(id),
+  url             TEXT NOT NULL,
+  events          TEXT NOT NULL,            -- JSON array of event types
+  secret          TEXT NOT NULL,            -- "whsec_…"
+  enabled         INTEGER NOT NULL DEFAULT 1,
+  disabled_reason TEXT,
+  created_at      INTEGER NOT NULL
+);
+CREATE INDEX webhook_endpoints_by_user ON webhook_endpoints(user_id, created_at);
+
+-- The secret that signs deliveries to a generation's own webhook_url.
+CREATE TABLE webhook_secrets (
+  user_id    TEXT PRIMARY KEY REFERENCES users(id),
+  secret     TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
+
+-- The outbox: one row per event and destination, written in the transaction
+-- that finishes the job, sent at least once by the delivery worker.
+-- `event_id` is the webhook-id, the same for every attempt and destination.
+CREATE TABLE webhook_deliveries (
+  seq              INTEGER PRIMARY KEY,
+  id               TEXT NOT NULL UNIQUE,    -- "whd_…"
+  event_id         TEXT NOT NULL,           -- "msg_…"
+  event_type       TEXT NOT NULL,
+  user_id          TEXT NOT NULL REFERENCES users(id),
+  endpoint_id      TEXT REFERENCES webhook_endpoints(id) ON DELETE CASCADE,  -- NULL: the job's webhook_url
+  url              TEXT NOT NULL,
+  job_id           TEXT NOT NULL,
+  payload          TEXT,                    -- the body, fixed at the first attempt
+  status           TEXT NOT NULL CHECK (status IN ('pending','delivered','failed')),
+  attempts         INTEGER NOT NULL DEFAULT 0,
+  last_status      INTEGER,                 -- HTTP status of the last attempt
+  last_error       TEXT,
+  last_duration_ms INTEGER,
+  last_attempt_at  INTEGER,
+  next_at          INTEGER,                 -- unix ms of the next attempt while pending
+  created_at       INTEGER NOT NULL,        -- the event's time (unix s)
+  updated_at       INTEGER NOT NULL
+);
+CREATE INDEX webhook_deliveries_due ON webhook_deliveries(next_at) WHERE status = 'pending';
+CREATE INDEX webhook_deliveries_by_endpoint ON webhook_deliveries(endpoint_id, seq);
+CREATE INDEX webhook_deliveries_by_user ON webhook_deliveries(user_id, seq);
+)SQL";
+
 constexpr Migration kMigrations[] = {
     {1, "accounts, ledger, keys, idempotency", kV1Accounts},
     {2, "asset library with full-text search", kV2Library},
@@ -226,6 +277,7 @@ constexpr Migration kMigrations[] = {
     {4, "library change counter for in-memory search", kV4LibraryVersion},
     {5, "attempt log of generation jobs", kV5JobAttempts},
     {6, "BYOK provider keys, encrypted", kV6ByokKeys},
+    {7, "webhook endpoints and the delivery outbox", kV7Webhooks},
 };
 
 }  // namespace

@@ -86,6 +86,9 @@ TEST_CASE("the shipped config/aigate.yaml is exactly the built-in defaults", "[c
   CHECK(file.admin.token_file_env == defaults.admin.token_file_env);
   CHECK(file.byok.master_key_env == defaults.byok.master_key_env);
   CHECK(file.byok.master_key_file_env == defaults.byok.master_key_file_env);
+  CHECK(file.webhooks.retry_schedule_s == defaults.webhooks.retry_schedule_s);
+  CHECK(file.webhooks.timeout_ms == defaults.webhooks.timeout_ms);
+  CHECK(file.webhooks.allow_hosts == defaults.webhooks.allow_hosts);
 }
 
 TEST_CASE("the defaults follow API.md's prices, packs and tiers", "[config]") {
@@ -251,4 +254,20 @@ TEST_CASE("providers and the generation order are read and checked", "[config]")
             "providers[0].name: must be [a-z0-9_]+") != std::string::npos);
   CHECK(errorOf("generation:\n  workers: 0\n") ==
         "test.yaml:2: generation.workers: must be greater than 0");
+}
+
+TEST_CASE("webhook settings are read and checked", "[config][webhooks]") {
+  const Config c = parse(
+      "webhooks:\n  retry_schedule_s: [1, 2]\n  timeout_ms: 500\n  allow_hosts: [127.0.0.1]\n",
+      "test.yaml");
+  CHECK(c.webhooks.retry_schedule_s == std::vector<int>{1, 2});
+  CHECK(c.webhooks.timeout_ms == 500);
+  CHECK(c.webhooks.allow_hosts == std::vector<std::string>{"127.0.0.1"});
+  CHECK(Config().webhooks.allow_hosts.empty());
+  CHECK(errorOf("webhooks:\n  retry_schedule_s: [1, soon]\n") ==
+        "test.yaml:2: webhooks.retry_schedule_s[1]: must be a whole number, got \"soon\"");
+  CHECK(errorOf("webhooks:\n  retry_schedule_s: [-1]\n") ==
+        "test.yaml:2: webhooks.retry_schedule_s[0]: must not be negative");
+  CHECK(errorOf("webhooks:\n  timeout_ms: 0\n") ==
+        "test.yaml:2: webhooks.timeout_ms: must be greater than 0");
 }

@@ -33,13 +33,18 @@ TestGateway::TestGateway(const std::function<void(config::Config&)>& tweak) {
   app_->setByokKey(&byok_key_);
   server_ = std::make_unique<api::Server>(*app_, api::serverOptions(config_, "127.0.0.1", 0));
   server_->start();
+  dispatcher_ = std::make_unique<webhooks::Dispatcher>(
+      webhooks::dispatcherOptions(config_, url("")), *store_);
+  dispatcher_->start();
 }
 
 TestGateway::~TestGateway() {
   server_->shutdown(std::chrono::milliseconds(2000));
   server_.reset();
   executor_->stop();
+  dispatcher_->stop();
   app_.reset();
+  dispatcher_.reset();
   executor_.reset();
   store_.reset();
 }

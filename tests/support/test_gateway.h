@@ -10,6 +10,7 @@
 #include "core/jobs/routes.h"
 #include "core/plugin_host/plugin_host.h"
 #include "core/store/store.h"
+#include "core/webhooks/dispatcher.h"
 #include "tests/support/http_client.h"
 #include "tests/support/temp_dir.h"
 
@@ -37,6 +38,7 @@ class TestGateway {
   api::Server& server() { return *server_; }
   jobs::Executor& executor() { return *executor_; }
   jobs::Routes& routes() { return *routes_; }
+  webhooks::Dispatcher& dispatcher() { return *dispatcher_; }
   const config::Config& config() const { return config_; }
   // A random master key made for this gateway (BYOK).
   const byok::MasterKey& byokKey() const { return byok_key_; }
@@ -68,6 +70,7 @@ class TestGateway {
   std::unique_ptr<jobs::Executor> executor_;
   std::unique_ptr<api::App> app_;
   std::unique_ptr<api::Server> server_;
+  std::unique_ptr<webhooks::Dispatcher> dispatcher_;
   HttpClient client_;
 };
 
