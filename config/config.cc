@@ -251,6 +251,9 @@ void validate(const Config& c, const std::map<std::string, YAML::Mark>& marks, P
     p.add(mark("library.match_threshold"), "library.match_threshold",
           "must be between 0 and 1");
   nonNegative("library.memory_index_min_assets", c.library.memory_index_min_assets);
+  if (c.log.format != "json" && c.log.format != "text")
+    p.add(mark("log.format"), "log.format",
+          "must be \"json\" or \"text\", got \"" + c.log.format + "\"");
 
   std::set<std::string> provider_names;
   for (size_t i = 0; i < c.providers.size(); ++i) {
@@ -440,6 +443,15 @@ Config parse(const std::string& yaml_text, const std::string& source_name) {
                      "secrets do not belong in the config file; set the environment variable "
                      "named by admin.token_env instead");
       }
+    }
+    {
+      MapReader r(top.child("metrics"), "metrics", problems);
+      r.read("require_token", c.metrics.require_token);
+    }
+    {
+      MapReader r(top.child("log"), "log", problems);
+      r.read("requests", c.log.requests);
+      r.read("format", c.log.format);
     }
   }
   std::map<std::string, YAML::Mark> marks;

@@ -138,6 +138,18 @@ struct AdminConfig {
   std::string token_file_env = "AIGATE_ADMIN_TOKEN_FILE";
 };
 
+struct MetricsConfig {
+  // GET /metrics asks for the operator token (Bearer) when true.
+  bool require_token = false;
+};
+
+struct LogConfig {
+  // One structured line per request on stderr.
+  bool requests = true;
+  // "json" (one object per line) or "text" (logfmt: key=value …).
+  std::string format = "json";
+};
+
 struct Config {
   std::string source = "<defaults>";  // file the config came from
   ServerConfig server;
@@ -155,6 +167,8 @@ struct Config {
   GenerationConfig generation;
   IdempotencyConfig idempotency;
   AdminConfig admin;
+  MetricsConfig metrics;
+  LogConfig log;
 
   Config();  // fills tiers and packs with the documented defaults
 

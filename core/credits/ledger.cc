@@ -2,6 +2,7 @@
 
 #include "core/common/clock.h"
 #include "core/common/crypto.h"
+#include "core/metrics/gateway_metrics.h"
 
 #include <nlohmann/json.hpp>
 
@@ -139,6 +140,7 @@ Result<Balance> charge(store::Conn& c, const std::string& user_id, int64_t amoun
     return insufficient(amount, current->available());
   }
   appendEntry(c, user_id, "charge", -amount, 0, *after, nullptr, info);
+  metrics::countCreditsCharged("charge", amount);
   return *after;
 }
 
@@ -171,6 +173,7 @@ Result<Balance> capture(store::Conn& c, const std::string& hold_id) {
   auto after = updateAccount(c, h->user_id, -h->amount, -h->amount, INT64_MIN);
   if (!after) return noAccount(h->user_id);
   appendEntry(c, h->user_id, "capture", -h->amount, -h->amount, *after, &hold_id, {});
+  metrics::countCreditsCharged("capture", h->amount);
   return *after;
 }
 
@@ -181,6 +184,14 @@ Result<Balance> release(store::Conn& c, const std::string& hold_id) {
   if (!after) return noAccount(h->user_id);
   appendEntry(c, h->user_id, "release", 0, -h->amount, *after, &hold_id, {});
   return *after;
+}
+
+int64_t totalHeld(store::Conn& c) {
+  auto& q = c.statement("SELECT COALESCE(SUM(amount), 0) FROM holds WHERE state = 'open'");
+  q.executeStep();
+  const int64_t held = q.getColumn(0).getInt64();
+  q.reset();
+  return held;
 }
 
 }  // namespace aigate::credits

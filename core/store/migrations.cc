@@ -197,11 +197,18 @@ CREATE TRIGGER assets_version_update AFTER UPDATE ON assets BEGIN
 END;
 )SQL";
 
+constexpr std::string_view kV5ActiveJobsByUser = R"SQL(
+-- The concurrency cap counts a user's queued and running jobs in the
+-- transaction that creates the next one (jobs/job.cc createJob).
+CREATE INDEX jobs_active_by_user ON jobs(user_id) WHERE status IN ('queued','running');
+)SQL";
+
 constexpr Migration kMigrations[] = {
     {1, "accounts, ledger, keys, idempotency", kV1Accounts},
     {2, "asset library with full-text search", kV2Library},
     {3, "durable generation jobs", kV3Jobs},
     {4, "library change counter for in-memory search", kV4LibraryVersion},
+    {5, "active jobs by user, for the concurrency cap", kV5ActiveJobsByUser},
 };
 
 }  // namespace

@@ -82,6 +82,9 @@ TEST_CASE("the shipped config/aigate.yaml is exactly the built-in defaults", "[c
   CHECK(file.generation.workers == defaults.generation.workers);
   CHECK(file.generation.max_output_bytes == defaults.generation.max_output_bytes);
   CHECK(file.generation.share_generated == defaults.generation.share_generated);
+  CHECK(file.metrics.require_token == defaults.metrics.require_token);
+  CHECK(file.log.requests == defaults.log.requests);
+  CHECK(file.log.format == defaults.log.format);
 }
 
 TEST_CASE("the defaults follow API.md's prices, packs and tiers", "[config]") {
@@ -236,4 +239,16 @@ TEST_CASE("providers and the generation order are read and checked", "[config]")
             "providers[0].name: must be [a-z0-9_]+") != std::string::npos);
   CHECK(errorOf("generation:\n  workers: 0\n") ==
         "test.yaml:2: generation.workers: must be greater than 0");
+}
+
+TEST_CASE("metrics and log settings are read and checked", "[config]") {
+  const Config c = parse("metrics: {require_token: true}\nlog: {requests: false, format: text}\n",
+                         "test.yaml");
+  CHECK(c.metrics.require_token);
+  CHECK_FALSE(c.log.requests);
+  CHECK(c.log.format == "text");
+  CHECK(errorOf("log:\n  format: xml\n") ==
+        "test.yaml:2: log.format: must be \"json\" or \"text\", got \"xml\"");
+  CHECK(errorOf("metrics:\n  require_token: maybe\n").find("metrics.require_token") !=
+        std::string::npos);
 }
