@@ -22,6 +22,10 @@ PACKAGES=(
   libsodium-dev
 )
 
+# Only the tests need these: promtool (Debian package prometheus) checks the
+# /metrics output.
+TEST_PACKAGES=(prometheus)
+
 install_packages() {  # install_packages [PACKAGE…] (default: PACKAGES)
   local missing=() p
   [ $# -gt 0 ] || set -- "${PACKAGES[@]}"
@@ -113,6 +117,7 @@ install_conformance_sdks() {
 
 run_tests() {
   install_packages
+  install_packages "${TEST_PACKAGES[@]}"
   install_conformance_sdks
   build build/test -DCMAKE_BUILD_TYPE=Debug -DAIGATE_SANITIZE=ON -DAIGATE_WERROR=ON
   ctest --test-dir build/test -j"$(nproc)" --output-on-failure

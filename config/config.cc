@@ -146,6 +146,9 @@ void validate(const Config& c, const std::map<std::string, YAML::Mark>& marks, P
     const std::string path = "webhooks.retry_schedule_s[" + std::to_string(i) + "]";
     nonNegative(path, c.webhooks.retry_schedule_s[i]);
   }
+  if (c.log.format != "json" && c.log.format != "text")
+    p.add(mark("log.format"), "log.format",
+          "must be \"json\" or \"text\", got \"" + c.log.format + "\"");
 
   std::set<std::string> provider_names;
   for (size_t i = 0; i < c.providers.size(); ++i) {
@@ -355,6 +358,15 @@ Config parse(const std::string& yaml_text, const std::string& source_name) {
       r.readIntList("retry_schedule_s", c.webhooks.retry_schedule_s);
       r.read("timeout_ms", c.webhooks.timeout_ms);
       r.readList("allow_hosts", c.webhooks.allow_hosts);
+    }
+    {
+      MapReader r(top.child("metrics"), "metrics", problems);
+      r.read("require_token", c.metrics.require_token);
+    }
+    {
+      MapReader r(top.child("log"), "log", problems);
+      r.read("requests", c.log.requests);
+      r.read("format", c.log.format);
     }
   }
   std::map<std::string, YAML::Mark> marks;

@@ -166,6 +166,18 @@ struct WebhooksConfig {
   std::vector<std::string> allow_hosts;
 };
 
+struct MetricsConfig {
+  // GET /metrics asks for the operator token (Bearer) when true.
+  bool require_token = false;
+};
+
+struct LogConfig {
+  // One structured line per request on stderr.
+  bool requests = true;
+  // "json" (one object per line) or "text" (logfmt: key=value …).
+  std::string format = "json";
+};
+
 struct Config {
   std::string source = "<defaults>";  // file the config came from
   ServerConfig server;
@@ -186,6 +198,8 @@ struct Config {
   AdminConfig admin;
   ByokConfig byok;
   WebhooksConfig webhooks;
+  MetricsConfig metrics;
+  LogConfig log;
 
   Config();  // fills tiers and packs with the documented defaults
 

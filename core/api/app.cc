@@ -2,11 +2,16 @@
 
 #include "core/byok/keystore.h"
 #include "core/common/crypto.h"
+#include "core/common/log.h"
 #include "core/credits/idempotency.h"
+#include "core/credits/ledger.h"
 #include "core/jobs/executor.h"
 #include "core/library/search_index.h"
+#include "core/limits/limits.h"
+#include "core/metrics/gateway_metrics.h"
 
 #include <cctype>
+#include <cmath>
 
 namespace aigate::api {
 namespace {
@@ -45,6 +50,31 @@ Error methodNotAllowed(const Request& req, const std::vector<Method>& allowed, R
                {{"allowed", allow}});
 }
 
+// The scrape-time gauges read from the store.
+void collectStoreMetrics(store::Store& store, metrics::Collection& out) {
+  auto& reader = store.reader();
+  const auto active = jobs::countActive(reader);
+  const char* help =
+      "Generation jobs queued or running (ended jobs are counted by aigate_generations_total).";
+  out.gauge("aigate_jobs", help, {{"state", "queued"}}, static_cast<double>(active.queued));
+  out.gauge("aigate_jobs", help, {{"state", "running"}}, static_cast<double>(active.running));
+  out.gauge("aigate_credits_held", "Credits held for generations that have not ended.", {},
+            static_cast<double>(credits::totalHeld(reader)));
+}
+
+// A reply's body as JSON, also when it is stored text (an idempotent replay).
+nlohmann::json replyJson(const Reply& reply) {
+  if (reply.raw_body.empty()) return reply.body;
+  if (reply.content_type != "application/json") return nullptr;
+  return nlohmann::json::parse(reply.raw_body, nullptr, false);
+}
+
+nlohmann::json fieldOrNull(const nlohmann::json& body, const char* name) {
+  if (!body.is_object()) return nullptr;
+  auto it = body.find(name);
+  return it == body.end() ? nlohmann::json(nullptr) : *it;
+}
+
 Sha256 requestHash(const Request& req) {
   std::string material(methodName(req.method));
   material += ' ';
@@ -81,6 +111,11 @@ void finishReply(Reply& reply, const Request& req, const int64_t* credits_balanc
   if (credits_balance && reply.raw_body.empty() && reply.body.is_object() &&
       !reply.body.contains("credits_balance"))
     reply.body["credits_balance"] = *credits_balance;
+  if (reply.status == 429 && reply.raw_body.empty() && reply.body.is_object()) {
+    auto it = reply.body.find("retry_after");
+    if (it != reply.body.end() && it->is_number_integer())
+      reply.headers.emplace_back("Retry-After", std::to_string(it->get<int64_t>()));
+  }
 }
 
 App::App(config::Config config, store::Store& store, storage::AssetStorage& storage,
@@ -99,6 +134,32 @@ App::App(config::Config config, store::Store& store, storage::AssetStorage& stor
   addJobRoutes(router_);
   addByokRoutes(router_);
   addWebhookRoutes(router_);
+  addMetricsRoutes(router_, config_.metrics.require_token);
+  log::setFormat(log::formatFromName(config_.log.format));
+  metrics::registerGatewayMetrics();
+  store_metrics_ = metrics::registry().addCollector(
+      [&store = store_](metrics::Collection& out) { collectStoreMetrics(store, out); });
+}
+
+void App::record(const Exchange& exchange, const Reply& reply) const {
+  using namespace std::chrono;
+  const double seconds = duration<double>(steady_clock::now() - exchange.received_at).count();
+  const std::string_view method = methodName(exchange.method);
+  metrics::countRequest(method, exchange.route, reply.status, seconds);
+  if (!config_.log.requests) return;
+  const nlohmann::json body = replyJson(reply);
+  nlohmann::ordered_json fields = {
+      {"request_id", exchange.request_id},
+      {"user_id", exchange.user_id.empty() ? nlohmann::json(nullptr) : nlohmann::json(exchange.user_id)},
+      {"method", method},
+      {"route", exchange.route},
+      {"status", reply.status},
+      {"latency_ms", std::round(seconds * 1e6) / 1e3},
+      {"source", fieldOrNull(body, "source")},
+      {"provider", fieldOrNull(body, "provider")},
+      {"credits", fieldOrNull(body, "credits_charged")}};
+  if (reply.status >= 400) fields["error"] = fieldOrNull(body, "error");
+  log::event("request", fields);
 }
 
 void App::startDraining() {
@@ -120,6 +181,15 @@ std::string App::baseUrl(const Request& req) const {
 }
 
 void App::handle(Request req, Send send) {
+  if (req.received_at == std::chrono::steady_clock::time_point{})
+    req.received_at = std::chrono::steady_clock::now();
+  // Every reply, whichever path sends it, is counted and logged once.
+  auto exchange = std::make_shared<Exchange>(
+      Exchange{req.method, "unmatched", req.request_id, "", req.received_at});
+  send = [this, exchange, inner = std::move(send)](Reply reply) {
+    record(*exchange, reply);
+    inner(std::move(reply));
+  };
   auto answer = [&](Reply reply, const int64_t* balance) {
     finishReply(reply, req, balance);
     send(std::move(reply));
@@ -141,6 +211,7 @@ void App::handle(Request req, Send send) {
     reply.body = error.toJson();
     return answer(std::move(reply), nullptr);
   }
+  exchange->route = match.route->pattern;
 
   std::optional<accounts::KeyOwner> caller;
   if (match.route->access != Access::kPublic) {
@@ -159,6 +230,17 @@ void App::handle(Request req, Send send) {
         return answer(Reply::fromError(Error(ErrorCode::kInvalidApiKey,
                                              "This API key is not valid or was revoked.")),
                       nullptr);
+      exchange->user_id = caller->user.id;
+      const auto& tier = limits::tierLimits(config_, caller->user.tier);
+      const auto decision =
+          limiter_.check(caller->key_id, tier.requests_per_minute, limits::Clock::now());
+      if (!decision.allowed) {
+        metrics::countRateLimited("requests_per_minute");
+        const int64_t balance = caller->balance.available();
+        return answer(
+            Reply::fromError(limits::requestRateError(decision, tier.requests_per_minute)),
+            &balance);
+      }
     }
   }
   if (req.idempotency_key.size() > kMaxIdempotencyKey) {
@@ -241,7 +323,8 @@ void App::runWrite(std::shared_ptr<Request> req, Access access,
         body["credits_balance"] = *state->balance;
     }
     if (idempotent) {
-      if (state->reply.status >= 500)
+      // Refusals to retry later are not the key's answer: a retry runs anew.
+      if (state->reply.status >= 500 || state->reply.status == 429)
         credits::forgetIdempotent(c, scope, req->idempotency_key);
       else
         credits::finishIdempotent(c, scope, req->idempotency_key,

@@ -9,6 +9,8 @@
 #include "core/accounts/accounts.h"
 #include "core/api/http_types.h"
 #include "core/api/router.h"
+#include "core/limits/rate_limiter.h"
+#include "core/metrics/registry.h"
 #include "core/storage/storage.h"
 #include "core/store/store.h"
 
@@ -35,6 +37,15 @@ struct Context {
   const accounts::KeyOwner* caller;  // set on Access::kUser routes
 
   const std::string& param(size_t i) const { return req.params[i]; }
+};
+
+// What the request log and the HTTP metrics say about one exchange.
+struct Exchange {
+  Method method = Method::kOther;
+  std::string_view route = "unmatched";  // the matched route's pattern, never the raw path
+  std::string request_id;
+  std::string user_id;  // "" before authentication, and on public routes
+  std::chrono::steady_clock::time_point received_at;
 };
 
 class App {
@@ -69,6 +80,11 @@ class App {
   // Where clients reach this gateway: server.public_url, else http://<Host>.
   std::string baseUrl(const Request& req) const;
 
+  // Counts `reply` in the HTTP metrics and writes its request log line (when
+  // log.requests is on). handle() calls it for every reply it sends; the
+  // server calls it for replies it makes itself (413).
+  void record(const Exchange& exchange, const Reply& reply) const;
+
  private:
   void runWrite(std::shared_ptr<Request> req, Access access,
                 std::optional<accounts::KeyOwner> caller, TxnHandler txn, Send send);
@@ -82,10 +98,13 @@ class App {
   jobs::Routes* routes_ = nullptr;
   const byok::MasterKey* byok_key_ = nullptr;
   std::atomic<bool> draining_{false};
+  limits::RateLimiter limiter_;            // requests per minute, by API key id
+  metrics::CollectorHandle store_metrics_;  // jobs by state, credits held
 };
 
-// Adds the reply fields every client sees: X-Request-Id always, and
-// credits_balance on a caller's JSON object replies.
+// Adds the reply fields every client sees: X-Request-Id always,
+// credits_balance on a caller's JSON object replies, and on a 429 the
+// Retry-After header from its retry_after field.
 void finishReply(Reply& reply, const Request& req, const int64_t* credits_balance);
 
 void addAccountRoutes(Router& router);
@@ -97,5 +116,7 @@ void addRoutingRoutes(Router& router);
 void addJobRoutes(Router& router);
 void addByokRoutes(Router& router);
 void addWebhookRoutes(Router& router);
+// GET /metrics; behind the operator token when `require_token`.
+void addMetricsRoutes(Router& router, bool require_token);
 
 }  // namespace aigate::api

@@ -13,6 +13,8 @@
 #include "core/library/asset.h"
 #include "core/library/catalog.h"
 #include "core/library/matcher.h"
+#include "core/limits/limits.h"
+#include "core/metrics/gateway_metrics.h"
 
 #include <algorithm>
 #include <chrono>
@@ -208,6 +210,7 @@ Outcome generate(Context& ctx, const std::string& kind) {
         auto charged = credits::charge(c, user_id, price,
                                        {request_id, "library " + asset["id"].get<std::string>()});
         if (!charged) return charged.error();
+        metrics::countLibraryHit(asset["type"].get<std::string>());
         return Reply::json(200, {{"source", "library"},
                                  {"asset", asset},
                                  {"credits_charged", price},
@@ -289,9 +292,10 @@ Outcome generate(Context& ctx, const std::string& kind) {
   if (request->wait_s) wait_s = *request->wait_s;
   if (request->async) wait_s = 0;
 
-  return TxnHandler([job = std::move(job), wait_s, &app = ctx.app,
+  const int max_active = limits::tierLimits(cfg, ctx.caller->user.tier).concurrent_generations;
+  return TxnHandler([job = std::move(job), wait_s, max_active, &app = ctx.app,
                      base_url = ctx.app.baseUrl(ctx.req)](store::Conn& c) -> Result<Reply> {
-    auto created = jobs::createJob(c, job);
+    auto created = jobs::createJob(c, job, max_active);
     if (!created) return created.error();
     Reply reply = jobReply(app, base_url, *created);
     // The row was written in this transaction; answer from it, not a reader.

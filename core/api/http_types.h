@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <functional>
 #include <optional>
 #include <string>
@@ -33,6 +34,7 @@ struct Request {
   std::string if_none_match;      // If-None-Match
   std::string if_modified_since;  // If-Modified-Since
   std::vector<std::string> params;  // route captures, in pattern order
+  std::chrono::steady_clock::time_point received_at{};  // when it was read; App::handle sets it if unset
 
   // The first query parameter called `name`, or nullptr.
   const std::string* queryParam(std::string_view name) const;

@@ -110,6 +110,7 @@ class HttpHandler : public Http::Handler {
     const bool keep_alive = !(connection && connection->control() == Http::ConnectionControl::Close);
 
     Request req;
+    req.received_at = std::chrono::steady_clock::now();
     req.method = toMethod(request.method());
     req.path = request.resource();
     req.request_id = rawHeader(headers, "X-Request-Id");
@@ -126,6 +127,7 @@ class HttpHandler : public Http::Handler {
           "The request body is over the limit of " + std::to_string(max_body_) + " bytes.",
           {{"limit_bytes", max_body_}}));
       finishReply(reply, req, nullptr);
+      app_->record({req.method, "unmatched", req.request_id, "", req.received_at}, reply);
       sendReply(*shared_writer, reply, /*keep_alive=*/false)
           .then([fd = peerFd(*shared_writer)](ssize_t) { closeSocket(fd); },
                 [](std::exception_ptr) {});
@@ -142,6 +144,8 @@ class HttpHandler : public Http::Handler {
           ErrorCode::kPayloadTooLarge,
           "The request body is over the limit of " + std::to_string(max_body_) + " bytes.",
           {{"limit_bytes", max_body_}}));
+      finishReply(reply, req, nullptr);
+      app_->record({req.method, "unmatched", req.request_id, "", req.received_at}, reply);
       return send(std::move(reply));
     }
     if (auto auth = headers.tryGet<Http::Header::Authorization>()) req.authorization = auth->value();

@@ -1,6 +1,7 @@
 #include "core/api/user_json.h"
 
 #include "core/common/clock.h"
+#include "core/limits/limits.h"
 
 namespace aigate::api {
 
@@ -12,10 +13,9 @@ nlohmann::json featuresJson(const config::Config& cfg, int level) {
 }
 
 nlohmann::json limitsJson(const config::Config& cfg, const std::string& tier) {
-  const auto* t = cfg.findTier(tier);
-  if (!t) t = cfg.findTier(cfg.free_tier);
-  return {{"requests_per_minute", t->requests_per_minute},
-          {"concurrent_generations", t->concurrent_generations}};
+  const auto& t = limits::tierLimits(cfg, tier);
+  return {{"requests_per_minute", t.requests_per_minute},
+          {"concurrent_generations", t.concurrent_generations}};
 }
 
 nlohmann::json userJson(const config::Config& cfg, const accounts::User& u,

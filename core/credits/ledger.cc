@@ -2,6 +2,7 @@
 
 #include "core/common/clock.h"
 #include "core/common/crypto.h"
+#include "core/metrics/gateway_metrics.h"
 
 #include <nlohmann/json.hpp>
 
@@ -141,6 +142,7 @@ Result<Balance> charge(store::Conn& c, const std::string& user_id, int64_t amoun
     return insufficient(amount, current->available());
   }
   appendEntry(c, user_id, "charge", -amount, 0, *after, nullptr, info);
+  metrics::countCreditsCharged("charge", amount);
   return *after;
 }
 
@@ -174,6 +176,7 @@ Result<Balance> capture(store::Conn& c, const std::string& hold_id, std::optiona
   auto after = updateAccount(c, h->user_id, -taken, -h->amount, INT64_MIN);
   if (!after) return noAccount(h->user_id);
   appendEntry(c, h->user_id, "capture", -taken, -h->amount, *after, &hold_id, {});
+  metrics::countCreditsCharged("capture", taken);
   return *after;
 }
 
@@ -184,6 +187,14 @@ Result<Balance> release(store::Conn& c, const std::string& hold_id) {
   if (!after) return noAccount(h->user_id);
   appendEntry(c, h->user_id, "release", 0, -h->amount, *after, &hold_id, {});
   return *after;
+}
+
+int64_t totalHeld(store::Conn& c) {
+  auto& q = c.statement("SELECT COALESCE(SUM(amount), 0) FROM holds WHERE state = 'open'");
+  q.executeStep();
+  const int64_t held = q.getColumn(0).getInt64();
+  q.reset();
+  return held;
 }
 
 }  // namespace aigate::credits

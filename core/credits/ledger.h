@@ -64,4 +64,7 @@ Result<Balance> capture(store::Conn& c, const std::string& hold_id,
 // Gives an open hold back. Errors as capture().
 Result<Balance> release(store::Conn& c, const std::string& hold_id);
 
+// Credits held by open holds across all users (any connection; for metrics).
+int64_t totalHeld(store::Conn& c);
+
 }  // namespace aigate::credits

@@ -2,9 +2,12 @@
 
 #include "core/common/clock.h"
 #include "core/common/crypto.h"
+#include "core/common/log.h"
 #include "core/credits/ledger.h"
 #include "core/library/catalog.h"
 #include "core/webhooks/outbox.h"
+#include "core/limits/limits.h"
+#include "core/metrics/gateway_metrics.h"
 
 #include <chrono>
 #include <cmath>
@@ -88,6 +91,39 @@ std::string dumpChain(const std::vector<ChainEntry>& chain) {
   return out.dump();
 }
 
+// What a job transition log line says (never the prompt or a credential).
+struct Transition {
+  std::string_view job_id;
+  std::string_view user_id;
+  std::string_view kind;
+  std::string_view provider;
+  std::string_view request_id;
+  int64_t credits = 0;
+  std::string_view error;  // the API error code of a failed job
+};
+
+void logTransition(std::string_view to, const Transition& t) {
+  nlohmann::ordered_json fields = {{"transition", to},
+                                   {"job_id", t.job_id},
+                                   {"user_id", t.user_id},
+                                   {"kind", t.kind},
+                                   {"provider", t.provider},
+                                   {"request_id", t.request_id},
+                                   {"credits", t.credits}};
+  if (!t.error.empty()) fields["error"] = t.error;
+  log::event("job", fields);
+}
+
+int64_t countActiveOf(store::Conn& c, const std::string& user_id) {
+  auto& q = c.statement(
+      "SELECT COUNT(*) FROM jobs WHERE user_id = ? AND status IN ('queued','running')");
+  q.bind(1, user_id);
+  q.executeStep();
+  const int64_t n = q.getColumn(0).getInt64();
+  q.reset();
+  return n;
+}
+
 }  // namespace
 
 int64_t unixMillis() {
@@ -95,7 +131,14 @@ int64_t unixMillis() {
   return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
 
-Result<Job> createJob(store::Conn& c, Job job) {
+Result<Job> createJob(store::Conn& c, Job job, int max_active) {
+  if (max_active > 0) {
+    const int64_t active = countActiveOf(c, job.user_id);
+    if (active >= max_active) {
+      metrics::countRateLimited("concurrent_generations");
+      return limits::concurrencyError(active, max_active);
+    }
+  }
   if (job.id.empty()) job.id = newId("job");
   job.created_at = job.updated_at = unixSeconds();
   if (job.cost > 0) {
@@ -126,10 +169,28 @@ Result<Job> createJob(store::Conn& c, Job job) {
   q.bind(15, job.created_at);
   q.bind(16, job.provider());
   q.exec();
+  metrics::countJobCreated(job.kind);
+  logTransition("created", {job.id, job.user_id, job.kind, job.provider(), job.request_id, job.cost, ""});
   return job;
 }
 
 void saveJob(store::Conn& c, const Job& job) {
+  if (job.status == "running") {  // queued -> running happens once: log it
+    auto& started = c.statement(
+        "UPDATE jobs SET status = 'running' WHERE id = ? AND status = 'queued'"
+        " RETURNING user_id, kind, request_id, cost");
+    started.bind(1, job.id);
+    if (started.executeStep()) {
+      const std::string request_id =
+          started.getColumn(2).isNull() ? "" : started.getColumn(2).getString();
+      logTransition("running", {job.id, started.getColumn(0).getString(),
+                                started.getColumn(1).getString(), job.provider(), request_id,
+                                started.getColumn(3).getInt64(), ""});
+      while (started.executeStep()) {
+      }
+    }
+    started.reset();
+  }
   auto& q = c.statement(
       "UPDATE jobs SET status = ?2, progress = ?3, chain_pos = ?4, state = ?5, pending = ?6,"
       " attempts = ?7, next_at = ?8, updated_at = ?9, provider = ?10, attempt_log = ?11"
@@ -158,7 +219,8 @@ bool finalize(store::Conn& c, const std::string& job_id, const std::string& stat
       "UPDATE jobs SET status = ?2, asset_id = ?3, error_code = ?4, error_message = ?5,"
       " provider_error = ?6, progress = CASE WHEN ?2 = 'succeeded' THEN 1 ELSE progress END,"
       " pending = NULL, next_at = NULL, updated_at = ?7"
-      " WHERE id = ?1 AND status IN ('queued','running') RETURNING hold_id, chain, chain_pos");
+      " WHERE id = ?1 AND status IN ('queued','running')"
+      " RETURNING hold_id, user_id, kind, provider, request_id, cost, chain, chain_pos");
   q.bind(1, job_id);
   q.bind(2, status);
   if (asset_id) q.bind(3, *asset_id);
@@ -168,8 +230,13 @@ bool finalize(store::Conn& c, const std::string& job_id, const std::string& stat
   q.bind(7, unixSeconds());
   if (!q.executeStep()) return false;
   const std::string hold_id = q.getColumn(0).isNull() ? "" : q.getColumn(0).getString();
-  const auto chain = parseOrNull(q.getColumn(1));
-  const int pos = q.getColumn(2).getInt();
+  const auto chain = parseOrNull(q.getColumn(6));
+  const int pos = q.getColumn(7).getInt();
+  const std::string user_id = q.getColumn(1).getString();
+  const std::string kind = q.getColumn(2).getString();
+  const std::string provider = q.getColumn(3).getString();
+  const std::string request_id = q.getColumn(4).isNull() ? "" : q.getColumn(4).getString();
+  int64_t cost = q.getColumn(5).getInt64();
   while (q.executeStep()) {
   }
   // The serving entry's price and credential (rows before routing: the hold).
@@ -185,6 +252,7 @@ bool finalize(store::Conn& c, const std::string& job_id, const std::string& stat
     u.bind(2, *charge);
     u.bind(3, byok ? 1 : 0);
     u.exec();
+    cost = *charge;
   }
   if (!hold_id.empty()) {
     auto settled = status == "succeeded" ? credits::capture(c, hold_id, charge)
@@ -194,6 +262,9 @@ bool finalize(store::Conn& c, const std::string& job_id, const std::string& stat
                                settled.error().message());
   }
   webhooks::enqueueForJob(c, job_id);  // the event commits with the status, or neither does
+  metrics::countJobEnded(kind, provider, status);
+  logTransition(status, {job_id, user_id, kind, provider, request_id,
+                         status == "succeeded" ? cost : 0, error_code});
   return true;
 }
 
@@ -216,6 +287,17 @@ std::optional<Job> findJob(store::Conn& c, const std::string& id) {
   Job job = readJob(q);
   q.reset();  // a statement left on its row keeps the connection's snapshot old
   return job;
+}
+
+ActiveCounts countActive(store::Conn& c) {
+  auto& q = c.statement(
+      "SELECT status, COUNT(*) FROM jobs WHERE status IN ('queued','running') GROUP BY status");
+  ActiveCounts counts;
+  while (q.executeStep()) {
+    const std::string status = q.getColumn(0).getString();
+    (status == "queued" ? counts.queued : counts.running) = q.getColumn(1).getInt64();
+  }
+  return counts;
 }
 
 std::vector<Job> activeJobs(store::Conn& c) {

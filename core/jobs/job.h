@@ -68,8 +68,11 @@ struct Job {
 int64_t unixMillis();
 
 // Holds `job.cost` from the user's credits and inserts the job (id and times
-// filled in). insufficient_credits when the user cannot cover it.
-Result<Job> createJob(store::Conn& c, Job job);
+// filled in). insufficient_credits when the user cannot cover it; 429
+// rate_limit when `max_active` > 0 and the user already has that many jobs
+// queued or running (counted in this transaction, so exact under any
+// concurrency).
+Result<Job> createJob(store::Conn& c, Job job, int max_active = 0);
 
 // Records progress of an active job (status, progress, provider position,
 // state, pending action, attempts, next timer). A no-op once it is final.
@@ -87,6 +90,13 @@ bool endJob(store::Conn& c, const std::string& job_id, const std::string& status
             const std::string& provider_error);
 
 std::optional<Job> findJob(store::Conn& c, const std::string& id);
+
+// How many jobs are queued and how many running (from an index: cheap).
+struct ActiveCounts {
+  int64_t queued = 0;
+  int64_t running = 0;
+};
+ActiveCounts countActive(store::Conn& c);
 
 // Every queued or running job, oldest first.
 std::vector<Job> activeJobs(store::Conn& c);

@@ -268,6 +268,10 @@ CREATE TABLE webhook_deliveries (
 CREATE INDEX webhook_deliveries_due ON webhook_deliveries(next_at) WHERE status = 'pending';
 CREATE INDEX webhook_deliveries_by_endpoint ON webhook_deliveries(endpoint_id, seq);
 CREATE INDEX webhook_deliveries_by_user ON webhook_deliveries(user_id, seq);
+constexpr std::string_view kV8ActiveJobsByUser = R"SQL(
+-- The concurrency cap counts a user's queued and running jobs in the
+-- transaction that creates the next one (jobs/job.cc createJob).
+CREATE INDEX jobs_active_by_user ON jobs(user_id) WHERE status IN ('queued','running');
 )SQL";
 
 constexpr Migration kMigrations[] = {
@@ -278,6 +282,7 @@ constexpr Migration kMigrations[] = {
     {5, "attempt log of generation jobs", kV5JobAttempts},
     {6, "BYOK provider keys, encrypted", kV6ByokKeys},
     {7, "webhook endpoints and the delivery outbox", kV7Webhooks},
+    {8, "active jobs by user, for the concurrency cap", kV8ActiveJobsByUser},
 };
 
 }  // namespace

@@ -89,6 +89,9 @@ TEST_CASE("the shipped config/aigate.yaml is exactly the built-in defaults", "[c
   CHECK(file.webhooks.retry_schedule_s == defaults.webhooks.retry_schedule_s);
   CHECK(file.webhooks.timeout_ms == defaults.webhooks.timeout_ms);
   CHECK(file.webhooks.allow_hosts == defaults.webhooks.allow_hosts);
+  CHECK(file.metrics.require_token == defaults.metrics.require_token);
+  CHECK(file.log.requests == defaults.log.requests);
+  CHECK(file.log.format == defaults.log.format);
 }
 
 TEST_CASE("the defaults follow API.md's prices, packs and tiers", "[config]") {
@@ -270,4 +273,16 @@ TEST_CASE("webhook settings are read and checked", "[config][webhooks]") {
         "test.yaml:2: webhooks.retry_schedule_s[0]: must not be negative");
   CHECK(errorOf("webhooks:\n  timeout_ms: 0\n") ==
         "test.yaml:2: webhooks.timeout_ms: must be greater than 0");
+}
+
+TEST_CASE("metrics and log settings are read and checked", "[config]") {
+  const Config c = parse("metrics: {require_token: true}\nlog: {requests: false, format: text}\n",
+                         "test.yaml");
+  CHECK(c.metrics.require_token);
+  CHECK_FALSE(c.log.requests);
+  CHECK(c.log.format == "text");
+  CHECK(errorOf("log:\n  format: xml\n") ==
+        "test.yaml:2: log.format: must be \"json\" or \"text\", got \"xml\"");
+  CHECK(errorOf("metrics:\n  require_token: maybe\n").find("metrics.require_token") !=
+        std::string::npos);
 }
