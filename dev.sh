@@ -20,6 +20,8 @@ PACKAGES=(
   ffmpeg libpng-dev libjpeg62-turbo-dev
   libavcodec-dev libavformat-dev libavutil-dev
 )
+# What the client examples (examples/clients/) need, for their tests.
+TEST_PACKAGES=(jq php-cli php-curl python3-requests)
 
 install_packages() {  # install_packages [PACKAGE…] (default: PACKAGES)
   local missing=() p
@@ -112,6 +114,7 @@ install_conformance_sdks() {
 
 run_tests() {
   install_packages
+  install_packages "${TEST_PACKAGES[@]}"
   install_conformance_sdks
   build build/test -DCMAKE_BUILD_TYPE=Debug -DAIGATE_SANITIZE=ON -DAIGATE_WERROR=ON
   ctest --test-dir build/test -j"$(nproc)" --output-on-failure

@@ -1,5 +1,6 @@
 #include "core/api/app.h"
 
+#include "core/api/openai_errors.h"
 #include "core/common/crypto.h"
 #include "core/credits/idempotency.h"
 #include "core/jobs/executor.h"
@@ -77,6 +78,7 @@ const std::string* Request::queryParam(std::string_view name) const {
 
 void finishReply(Reply& reply, const Request& req, const int64_t* credits_balance) {
   reply.headers.emplace_back("X-Request-Id", req.request_id);
+  if (isOpenAiPath(req.path)) toOpenAiShape(reply);
   if (credits_balance && reply.raw_body.empty() && reply.body.is_object() &&
       !reply.body.contains("credits_balance"))
     reply.body["credits_balance"] = *credits_balance;
@@ -95,6 +97,7 @@ App::App(config::Config config, store::Store& store, storage::AssetStorage& stor
   addLibraryRoutes(router_);
   addGenerateRoutes(router_);
   addJobRoutes(router_);
+  addOpenAiRoutes(router_);
 }
 
 void App::startDraining() {
@@ -232,6 +235,7 @@ void App::runWrite(std::shared_ptr<Request> req, Access access,
       if (body.is_object() && !body.contains("credits_balance"))
         body["credits_balance"] = *state->balance;
     }
+    if (isOpenAiPath(req->path)) toOpenAiShape(state->reply);  // replayed as sent
     if (idempotent) {
       if (state->reply.status >= 500)
         credits::forgetIdempotent(c, scope, req->idempotency_key);

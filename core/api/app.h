@@ -79,5 +79,6 @@ void addHealthRoutes(Router& router);
 void addLibraryRoutes(Router& router);
 void addGenerateRoutes(Router& router);
 void addJobRoutes(Router& router);
+void addOpenAiRoutes(Router& router);  // /v1/images/generations, /v1/models
 
 }  // namespace aigate::api

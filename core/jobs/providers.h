@@ -75,6 +75,8 @@ class Providers {
   // The providers that may serve `kind`, in the configured order.
   std::vector<std::string> chainFor(const std::string& kind) const;
   size_t size() const { return providers_.size(); }
+  // Every provider, in the configured order.
+  std::vector<const Provider*> all() const;
 
  private:
   std::vector<std::unique_ptr<Provider>> providers_;
