@@ -21,10 +21,11 @@ PACKAGES=(
   libavcodec-dev libavformat-dev libavutil-dev
   libsodium-dev
 )
-
-# Only the tests need these: promtool (Debian package prometheus) checks the
-# /metrics output.
-TEST_PACKAGES=(prometheus)
+# What the client examples (examples/clients/) need, for their tests.
+TEST_PACKAGES=(jq php-cli php-curl python3-requests)
+# Only the tests need these too: promtool (Debian package prometheus) checks
+# the /metrics output.
+TEST_PACKAGES+=(prometheus)
 
 install_packages() {  # install_packages [PACKAGE…] (default: PACKAGES)
   local missing=() p

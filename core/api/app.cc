@@ -1,5 +1,6 @@
 #include "core/api/app.h"
 
+#include "core/api/openai_errors.h"
 #include "core/byok/keystore.h"
 #include "core/common/crypto.h"
 #include "core/common/log.h"
@@ -108,6 +109,7 @@ const std::string* Request::queryParam(std::string_view name) const {
 
 void finishReply(Reply& reply, const Request& req, const int64_t* credits_balance) {
   reply.headers.emplace_back("X-Request-Id", req.request_id);
+  if (isOpenAiPath(req.path)) toOpenAiShape(reply);
   if (credits_balance && reply.raw_body.empty() && reply.body.is_object() &&
       !reply.body.contains("credits_balance"))
     reply.body["credits_balance"] = *credits_balance;
@@ -135,6 +137,7 @@ App::App(config::Config config, store::Store& store, storage::AssetStorage& stor
   addByokRoutes(router_);
   addWebhookRoutes(router_);
   addMetricsRoutes(router_, config_.metrics.require_token);
+  addOpenAiRoutes(router_);
   log::setFormat(log::formatFromName(config_.log.format));
   metrics::registerGatewayMetrics();
   store_metrics_ = metrics::registry().addCollector(
@@ -322,6 +325,7 @@ void App::runWrite(std::shared_ptr<Request> req, Access access,
       if (body.is_object() && !body.contains("credits_balance"))
         body["credits_balance"] = *state->balance;
     }
+    if (isOpenAiPath(req->path)) toOpenAiShape(state->reply);  // replayed as sent
     if (idempotent) {
       // Refusals to retry later are not the key's answer: a retry runs anew.
       if (state->reply.status >= 500 || state->reply.status == 429)

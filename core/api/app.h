@@ -118,5 +118,6 @@ void addByokRoutes(Router& router);
 void addWebhookRoutes(Router& router);
 // GET /metrics; behind the operator token when `require_token`.
 void addMetricsRoutes(Router& router, bool require_token);
+void addOpenAiRoutes(Router& router);  // /v1/images/generations, /v1/models
 
 }  // namespace aigate::api

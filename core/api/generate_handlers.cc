@@ -3,7 +3,8 @@
 // held and a job is created in one transaction; the job runs through the
 // provider chain on the executor, and the request waits for it (images, up
 // to generation.image_wait_s; or `wait_s`) or answers 202 with the job.
-#include "core/api/app.h"
+// Also the shared generation path of generate.h.
+#include "core/api/generate.h"
 #include "core/api/json_body.h"
 #include "core/api/query_params.h"
 #include "core/credits/ledger.h"
@@ -24,8 +25,6 @@
 namespace aigate::api {
 namespace {
 
-constexpr size_t kMaxPromptChars = 4000;
-
 size_t utf8Length(const std::string& s) {
   size_t n = 0;
   for (unsigned char ch : s)
@@ -33,30 +32,10 @@ size_t utf8Length(const std::string& s) {
   return n;
 }
 
-// The lowest tier whose level is at least `level`, for error messages.
-std::string tierFor(const config::Config& cfg, int level) {
-  const config::TierConfig* best = nullptr;
-  for (const auto& t : cfg.tiers)
-    if (t.level >= level && (!best || t.level < best->level)) best = &t;
-  return best ? best->name : std::string();
-}
-
 int64_t randomSeed() {
   static thread_local std::mt19937_64 rng{std::random_device{}()};
   return static_cast<int64_t>(rng() >> 33);  // 0 .. 2^31-1: every provider takes it
 }
-
-struct GenerateRequest {
-  std::string prompt;
-  std::string aspect_ratio = "1:1";
-  std::optional<std::string> topic;
-  routing::Hints hints;  // provider, model, routing{strategy, allow, exclude, max_credits}
-  std::optional<int64_t> seed;
-  bool force_gen = false;
-  bool async = false;
-  std::optional<int> wait_s;
-  std::optional<std::string> webhook_url;  // vetted by the SSRF guard
-};
 
 // The `routing` object of a request: smart-routing hints.
 Status readRoutingHints(const nlohmann::json& body, routing::Hints& hints) {
@@ -110,8 +89,7 @@ Result<GenerateRequest> readRequest(Context& ctx) {
   auto seed = f.integer("seed", false, 0, (int64_t{1} << 53) - 1);
   if (!f.ok()) return f.error();
   if (auto s = readRoutingHints(*body, g.hints); !s) return s.error();
-  if (utf8Length(*prompt) > kMaxPromptChars)
-    return Error::invalidField("prompt", "prompt must be at most 4000 characters.");
+  if (auto checked = checkPromptLength(*prompt); !checked) return checked.error();
   g.prompt = *prompt;
   if (ratio) {
     if (auto s = checkAspectRatio(*ratio); !s) return s.error();
@@ -187,113 +165,41 @@ Reply jobReply(App& app, const std::string& base_url, const jobs::Job& job) {
                            {"request_id", job.request_id}});
 }
 
+// A library answer: charged at the library price in the write.
+TxnHandler libraryReply(Context& ctx, const std::string& kind, const library::Match& match) {
+  return TxnHandler([user_id = ctx.caller->user.id, price = libraryPrice(ctx.app.config(), kind), kind,
+                     request_id = ctx.req.request_id,
+                     asset = library::assetJson(match.asset, ctx.app.baseUrl(ctx.req)),
+                     score = match.score](store::Conn& c) -> Result<Reply> {
+    auto charged = chargeLibraryAsset(c, user_id, price, request_id, asset["id"], kind);
+    if (!charged) return charged.error();
+    return Reply::json(200, {{"source", "library"},
+                             {"asset", asset},
+                             {"credits_charged", price},
+                             {"credits_balance", charged->available()},
+                             {"request_id", request_id},
+                             {"provider", nullptr},
+                             {"byok", false},
+                             {"match_score", std::round(score * 1000) / 1000}});
+  });
+}
+
 Outcome generate(Context& ctx, const std::string& kind) {
   const auto& cfg = ctx.app.config();
-  if (kind == "video" && ctx.caller->user.tier_level < cfg.features.video) {
-    const std::string tier = tierFor(cfg, cfg.features.video);
-    return Error(ErrorCode::kVideoNotIncluded,
-                 "Video needs the " + tier + " tier or above; buy a credit pack to unlock it.",
-                 {{"required_tier", tier}});
-  }
+  if (auto refused = refuseKind(ctx, kind)) return *refused;
   auto request = readRequest(ctx);
   if (!request) return request.error();
+  auto plan = planGeneration(ctx, kind, *request, 1);
+  if (!plan) return plan.error();
+  PlannedResult& planned = plan->front();
+  if (planned.match) return libraryReply(ctx, kind, *planned.match);
 
-  if (!request->force_gen) {
-    library::MatchRequest m{request->prompt, kind, request->aspect_ratio, request->topic,
-                            ctx.caller->user.id};
-    auto match = library::bestMatch(ctx.app.store().reader(), m);
-    if (match && match->score >= cfg.library.match_threshold) {
-      const int64_t price = kind == "video" ? cfg.prices.library_video : cfg.prices.library_image;
-      return TxnHandler([user_id = ctx.caller->user.id, price, request_id = ctx.req.request_id,
-                         asset = library::assetJson(match->asset, ctx.app.baseUrl(ctx.req)),
-                         score = match->score](store::Conn& c) -> Result<Reply> {
-        auto charged = credits::charge(c, user_id, price,
-                                       {request_id, "library " + asset["id"].get<std::string>()});
-        if (!charged) return charged.error();
-        metrics::countLibraryHit(asset["type"].get<std::string>());
-        return Reply::json(200, {{"source", "library"},
-                                 {"asset", asset},
-                                 {"credits_charged", price},
-                                 {"credits_balance", charged->available()},
-                                 {"request_id", request_id},
-                                 {"provider", nullptr},
-                                 {"byok", false},
-                                 {"match_score", std::round(score * 1000) / 1000}});
-      });
-    }
-  }
-
-  const char* why = request->force_gen
-                        ? "force_gen asks for a generation, and "
-                        : "No library asset matches this prompt well enough, and ";
-  jobs::Routes* routes = ctx.app.routes();
-  if (!ctx.app.executor() || !routes)
-    return Error(ErrorCode::kGenerationUnavailable,
-                 std::string(why) + "this gateway has no generation providers.",
-                 {{"request_id", ctx.req.request_id}});
-  // Hints must name providers this gateway has.
-  const auto table = routes->table();
-  const routing::Hints& hints = request->hints;
-  if (hints.provider) {
-    const routing::ProviderInfo* p = table->provider(*hints.provider);
-    if (!p)
-      return Error(ErrorCode::kInvalidRequest, "Unknown provider \"" + *hints.provider + "\".",
-                   {{"field", "provider"}});
-    if (std::find(p->kinds.begin(), p->kinds.end(), kind) == p->kinds.end())
-      return Error(ErrorCode::kInvalidRequest,
-                   "The provider " + *hints.provider + " cannot make " + kind + "s.",
-                   {{"field", "provider"}});
-  }
-  for (const auto* list : {&hints.allow, &hints.exclude})
-    for (const auto& name : *list)
-      if (!table->provider(name))
-        return Error(ErrorCode::kInvalidRequest, "Unknown provider \"" + name + "\" in routing.",
-                     {{"field", list == &hints.allow ? "routing.allow" : "routing.exclude"}});
-
-  const auto& user = ctx.caller->user;
-  routing::Request route;
-  route.kind = kind;
-  route.tier = user.tier;
-  route.tier_level = user.tier_level;
-  route.topic = request->topic.value_or("");
-  route.aspect_ratio = request->aspect_ratio;
-  route.user_id = user.id;
-  route.email = user.email;
-  route.prompt = request->prompt;
-  route.hints = hints;
-  route.byok_allowed = user.tier_level >= cfg.features.byok;
-  if (route.byok_allowed) route.byok_keys = ctx.app.byokProviders(user.id);
-  routing::Plan plan = routes->choose(route);
-  if (plan.problem == routing::Plan::Problem::kBadHint)
-    return Error(ErrorCode::kInvalidRequest, plan.message, {{"field", plan.field}});
-  if (plan.chain.empty())
-    return Error(ErrorCode::kGenerationUnavailable, std::string(why) + plan.message,
-                 {{"request_id", ctx.req.request_id}});
-
-  jobs::Job job;
-  job.user_id = ctx.caller->user.id;
-  job.kind = kind;
-  job.request = {{"kind", kind}, {"prompt", request->prompt}, {"aspect_ratio", request->aspect_ratio}};
-  if (request->topic) job.request["topic"] = *request->topic;
-  if (hints.model) job.request["model"] = *hints.model;
-  if (request->webhook_url) job.request["webhook_url"] = *request->webhook_url;
-  // Without a seed each request draws its own, like a generator would; the job
-  // keeps it, so passing it back reproduces the picture.
-  job.request["seed"] = request->seed ? *request->seed : randomSeed();
-  for (auto& c : plan.chain)
-    job.chain.push_back({std::move(c.provider), std::move(c.model), std::move(c.credential),
-                         c.timeout_s, c.attempts, c.credits});
-  // The dearest entry is held; the one that serves is charged (the rest released).
-  job.cost = plan.maxCredits();
-  job.byok = job.chain.front().credential == "byok";
-  job.deadline_ms = jobs::unixMillis() + int64_t{cfg.generation.job_deadline_s} * 1000;
-  job.request_id = ctx.req.request_id;
   int wait_s = kind == "image" ? cfg.generation.image_wait_s : 0;
   if (request->wait_s) wait_s = *request->wait_s;
   if (request->async) wait_s = 0;
 
   const int max_active = limits::tierLimits(cfg, ctx.caller->user.tier).concurrent_generations;
-  return TxnHandler([job = std::move(job), wait_s, max_active, &app = ctx.app,
+  return TxnHandler([job = std::move(*planned.job), wait_s, max_active, &app = ctx.app,
                      base_url = ctx.app.baseUrl(ctx.req)](store::Conn& c) -> Result<Reply> {
     auto created = jobs::createJob(c, job, max_active);
     if (!created) return created.error();
@@ -322,6 +228,125 @@ Outcome generateImage(Context& ctx) { return generate(ctx, "image"); }
 Outcome generateVideo(Context& ctx) { return generate(ctx, "video"); }
 
 }  // namespace
+
+std::string tierFor(const config::Config& cfg, int level) {
+  const config::TierConfig* best = nullptr;
+  for (const auto& t : cfg.tiers)
+    if (t.level >= level && (!best || t.level < best->level)) best = &t;
+  return best ? best->name : std::string();
+}
+
+Status checkPromptLength(const std::string& prompt) {
+  if (utf8Length(prompt) > kMaxPromptChars)
+    return Error::invalidField("prompt", "prompt must be at most 4000 characters.");
+  return Status::Ok();
+}
+
+int64_t libraryPrice(const config::Config& cfg, const std::string& kind) {
+  return kind == "video" ? cfg.prices.library_video : cfg.prices.library_image;
+}
+
+std::optional<Error> refuseKind(const Context& ctx, const std::string& kind) {
+  const auto& cfg = ctx.app.config();
+  if (kind != "video" || ctx.caller->user.tier_level >= cfg.features.video) return std::nullopt;
+  const std::string tier = tierFor(cfg, cfg.features.video);
+  return Error(ErrorCode::kVideoNotIncluded,
+               "Video needs the " + tier + " tier or above; buy a credit pack to unlock it.",
+               {{"required_tier", tier}});
+}
+
+Result<credits::Balance> chargeLibraryAsset(store::Conn& c, const std::string& user_id,
+                                            int64_t price, const std::string& request_id,
+                                            const std::string& asset_id, const std::string& kind) {
+  auto charged = credits::charge(c, user_id, price, {request_id, "library " + asset_id});
+  if (charged) metrics::countLibraryHit(kind);
+  return charged;
+}
+
+Result<std::vector<PlannedResult>> planGeneration(Context& ctx, const std::string& kind,
+                                                  const GenerateRequest& request, size_t count) {
+  const auto& cfg = ctx.app.config();
+  std::vector<PlannedResult> plan;
+  if (!request.force_gen) {
+    library::MatchRequest m{request.prompt, kind, request.aspect_ratio, request.topic,
+                            ctx.caller->user.id};
+    for (auto& match : library::rankedMatches(ctx.app.store().reader(), m, count)) {
+      if (match.score < cfg.library.match_threshold) break;
+      plan.push_back({std::move(match), std::nullopt});
+    }
+  }
+  if (plan.size() == count) return plan;
+
+  const char* why = request.force_gen
+                        ? "force_gen asks for a generation, and "
+                        : "No library asset matches this prompt well enough, and ";
+  jobs::Routes* routes = ctx.app.routes();
+  if (!ctx.app.executor() || !routes)
+    return Error(ErrorCode::kGenerationUnavailable,
+                 std::string(why) + "this gateway has no generation providers.",
+                 {{"request_id", ctx.req.request_id}});
+  // Hints must name providers this gateway has.
+  const auto table = routes->table();
+  const routing::Hints& hints = request.hints;
+  if (hints.provider) {
+    const routing::ProviderInfo* p = table->provider(*hints.provider);
+    if (!p)
+      return Error(ErrorCode::kInvalidRequest, "Unknown provider \"" + *hints.provider + "\".",
+                   {{"field", "provider"}});
+    if (std::find(p->kinds.begin(), p->kinds.end(), kind) == p->kinds.end())
+      return Error(ErrorCode::kInvalidRequest,
+                   "The provider " + *hints.provider + " cannot make " + kind + "s.",
+                   {{"field", "provider"}});
+  }
+  for (const auto* list : {&hints.allow, &hints.exclude})
+    for (const auto& name : *list)
+      if (!table->provider(name))
+        return Error(ErrorCode::kInvalidRequest, "Unknown provider \"" + name + "\" in routing.",
+                     {{"field", list == &hints.allow ? "routing.allow" : "routing.exclude"}});
+
+  const auto& user = ctx.caller->user;
+  routing::Request route;
+  route.kind = kind;
+  route.tier = user.tier;
+  route.tier_level = user.tier_level;
+  route.topic = request.topic.value_or("");
+  route.aspect_ratio = request.aspect_ratio;
+  route.user_id = user.id;
+  route.email = user.email;
+  route.prompt = request.prompt;
+  route.hints = hints;
+  route.byok_allowed = user.tier_level >= cfg.features.byok;
+  if (route.byok_allowed) route.byok_keys = ctx.app.byokProviders(user.id);
+  routing::Plan routed = routes->choose(route);
+  if (routed.problem == routing::Plan::Problem::kBadHint)
+    return Error(ErrorCode::kInvalidRequest, routed.message, {{"field", routed.field}});
+  if (routed.chain.empty())
+    return Error(ErrorCode::kGenerationUnavailable, std::string(why) + routed.message,
+                 {{"request_id", ctx.req.request_id}});
+
+  jobs::Job job;
+  job.user_id = ctx.caller->user.id;
+  job.kind = kind;
+  job.request = {{"kind", kind}, {"prompt", request.prompt}, {"aspect_ratio", request.aspect_ratio}};
+  if (request.topic) job.request["topic"] = *request.topic;
+  if (hints.model) job.request["model"] = *hints.model;
+  if (request.webhook_url) job.request["webhook_url"] = *request.webhook_url;
+  for (auto& c : routed.chain)
+    job.chain.push_back({std::move(c.provider), std::move(c.model), std::move(c.credential),
+                         c.timeout_s, c.attempts, c.credits});
+  // The dearest entry is held; the one that serves is charged (the rest released).
+  job.cost = routed.maxCredits();
+  job.byok = job.chain.front().credential == "byok";
+  job.deadline_ms = jobs::unixMillis() + int64_t{cfg.generation.job_deadline_s} * 1000;
+  job.request_id = ctx.req.request_id;
+  for (int64_t i = 0; plan.size() < count; ++i) {
+    // Without a seed each job draws its own, like a generator would; the job
+    // keeps it, so passing it back reproduces the picture.
+    job.request["seed"] = request.seed ? *request.seed + i : randomSeed();
+    plan.push_back({std::nullopt, job});
+  }
+  return plan;
+}
 
 void addGenerateRoutes(Router& router) {
   router.add({Method::kPost, "/api/v1/generate/image", Access::kUser, generateImage});

@@ -11,15 +11,6 @@
 namespace aigate::credits {
 namespace {
 
-Error insufficient(int64_t needed, int64_t available) {
-  return Error(ErrorCode::kInsufficientCredits,
-               "This request costs " + std::to_string(needed) + " credits; you have " +
-                   std::to_string(available) + ".",
-               {{"credits_needed", needed},
-                {"credits_balance", available},
-                {"hint", "Buy a credit pack at /#pricing"}});
-}
-
 Balance readBalance(store::Conn& c, const std::string& user_id, bool* found) {
   auto& q = c.statement("SELECT balance, held FROM accounts WHERE user_id = ?");
   q.bind(1, user_id);
@@ -110,6 +101,15 @@ Result<OpenHold> takeOpenHold(store::Conn& c, const std::string& hold_id, const 
 
 }  // namespace
 
+Error insufficientCredits(int64_t needed, int64_t available) {
+  return Error(ErrorCode::kInsufficientCredits,
+               "This request costs " + std::to_string(needed) + " credits; you have " +
+                   std::to_string(available) + ".",
+               {{"credits_needed", needed},
+                {"credits_balance", available},
+                {"hint", "Buy a credit pack at /#pricing"}});
+}
+
 void openAccount(store::Conn& c, const std::string& user_id) {
   auto& q = c.statement("INSERT INTO accounts (user_id, balance, held) VALUES (?, 0, 0)");
   q.bind(1, user_id);
@@ -139,7 +139,7 @@ Result<Balance> charge(store::Conn& c, const std::string& user_id, int64_t amoun
   if (!after) {
     auto current = balanceOf(c, user_id);
     if (!current) return current.error();
-    return insufficient(amount, current->available());
+    return insufficientCredits(amount, current->available());
   }
   appendEntry(c, user_id, "charge", -amount, 0, *after, nullptr, info);
   metrics::countCreditsCharged("charge", amount);
@@ -153,7 +153,7 @@ Result<Hold> hold(store::Conn& c, const std::string& user_id, int64_t amount,
   if (!after) {
     auto current = balanceOf(c, user_id);
     if (!current) return current.error();
-    return insufficient(amount, current->available());
+    return insufficientCredits(amount, current->available());
   }
   Hold h{newId("hld"), *after};
   auto& q = c.statement(

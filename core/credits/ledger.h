@@ -40,6 +40,9 @@ Result<Balance> balanceOf(store::Conn& c, const std::string& user_id);
 Result<Balance> grant(store::Conn& c, const std::string& user_id, int64_t amount,
                       const EntryInfo& info);
 
+// 402 insufficient_credits: `needed` credits asked for, `available` there.
+Error insufficientCredits(int64_t needed, int64_t available);
+
 // Takes `amount` (> 0) at once if that much is available; otherwise
 // insufficient_credits with credits_needed and credits_balance.
 Result<Balance> charge(store::Conn& c, const std::string& user_id, int64_t amount,

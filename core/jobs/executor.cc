@@ -737,13 +737,14 @@ void Executor::post(std::function<void()> task) {
   curl_multi_wakeup(loop_->multi);
 }
 
-void Executor::runOnPool(std::function<void()> task) {
+bool Executor::runOnPool(std::function<void()> task) {
   {
     std::lock_guard lock(pool_mutex_);
-    if (pool_stopping_) return;
+    if (pool_stopping_) return false;
     pool_queue_.push_back(std::move(task));
   }
   pool_wake_.notify_one();
+  return true;
 }
 
 void Executor::workerLoop() {

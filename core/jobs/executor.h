@@ -92,12 +92,16 @@ class Executor {
   // Jobs currently running here (for tests and metrics).
   size_t activeCount() const { return active_count_.load(); }
 
+  // Runs `task` on the worker pool (work too slow for the executor thread,
+  // such as reading stored outputs). Returns false, without running it, once
+  // the executor is stopping.
+  bool runOnPool(std::function<void()> task);
+
  private:
   struct Active;
   struct Loop;
 
   void post(std::function<void()> task);
-  void runOnPool(std::function<void()> task);
   void loop();
   void workerLoop();
 

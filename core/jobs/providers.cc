@@ -107,6 +107,12 @@ const Provider* Providers::find(const std::string& name) const {
   return nullptr;
 }
 
+std::vector<const Provider*> Providers::all() const {
+  std::vector<const Provider*> out;
+  for (const auto& p : providers_) out.push_back(p.get());
+  return out;
+}
+
 std::vector<std::string> Providers::chainFor(const std::string& kind) const {
   return kind == "video" ? video_chain_ : image_chain_;
 }
@@ -136,10 +142,5 @@ std::vector<routing::ProviderInfo> Providers::catalog() const {
   return out;
 }
 
-std::vector<const Provider*> Providers::all() const {
-  std::vector<const Provider*> out;
-  for (const auto& p : providers_) out.push_back(p.get());
-  return out;
-}
 
 }  // namespace aigate::jobs

@@ -38,18 +38,27 @@ double matchScore(const std::vector<std::string>& prompt_terms, const Asset& ass
 }
 
 std::optional<Match> bestMatch(store::Conn& c, const MatchRequest& request) {
+  auto ranked = rankedMatches(c, request, 1);
+  if (ranked.empty()) return std::nullopt;
+  return std::move(ranked.front());
+}
+
+std::vector<Match> rankedMatches(store::Conn& c, const MatchRequest& request, size_t limit) {
   const auto terms = queryTerms(request.prompt);
   SearchQuery filters;
   filters.type = request.type;
   filters.aspect_ratio = request.aspect_ratio;
   filters.topic = request.topic;
   filters.viewer = request.viewer;
-  std::optional<Match> best;
+  std::vector<Match> ranked;
   for (auto& asset : candidates(c, terms, filters, kCandidates)) {
     const double score = matchScore(terms, asset);
-    if (!best || score > best->score) best = Match{std::move(asset), score};
+    ranked.push_back(Match{std::move(asset), score});
   }
-  return best;
+  std::stable_sort(ranked.begin(), ranked.end(),
+                   [](const Match& a, const Match& b) { return a.score > b.score; });
+  if (ranked.size() > limit) ranked.resize(limit);
+  return ranked;
 }
 
 }  // namespace aigate::library

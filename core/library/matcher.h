@@ -32,4 +32,8 @@ double matchScore(const std::vector<std::string>& prompt_terms, const Asset& ass
 // nullopt when none shares a term with it.
 std::optional<Match> bestMatch(store::Conn& c, const MatchRequest& request);
 
+// Up to `limit` distinct candidates for the prompt, best first (equal scores
+// keep the full-text ranking); the first is bestMatch().
+std::vector<Match> rankedMatches(store::Conn& c, const MatchRequest& request, size_t limit);
+
 }  // namespace aigate::library
