@@ -268,6 +268,8 @@ CREATE TABLE webhook_deliveries (
 CREATE INDEX webhook_deliveries_due ON webhook_deliveries(next_at) WHERE status = 'pending';
 CREATE INDEX webhook_deliveries_by_endpoint ON webhook_deliveries(endpoint_id, seq);
 CREATE INDEX webhook_deliveries_by_user ON webhook_deliveries(user_id, seq);
+)SQL";
+
 constexpr std::string_view kV8ActiveJobsByUser = R"SQL(
 -- The concurrency cap counts a user's queued and running jobs in the
 -- transaction that creates the next one (jobs/job.cc createJob).
