@@ -64,6 +64,7 @@ struct TwoProviders {
       c.generation.video = {"alpha"};
       c.generation.retry_base_ms = 20;
       c.routing.file = rules_path;
+      for (auto& t : c.tiers) t.requests_per_minute = 100'000;  // the load test is not about limits
       if (tweak) tweak(c);
     });
     user = gw->createUser("router@example.com", "scale");
