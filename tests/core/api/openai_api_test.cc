@@ -195,7 +195,10 @@ TEST_CASE("openai: n images are distinct library matches first, then generations
 
 TEST_CASE("openai: n is 1 to 4, and a 402 names the whole cost and charges nothing",
           "[api][openai]") {
-  OpenAiFixture f([](auto& c) { c.prices.generated_image = 30; });
+  OpenAiFixture f([](auto& c) {
+    c.prices.generated_image = 30;
+    for (auto& t : c.tiers) t.concurrent_generations = 4;  // n images are n generations at once
+  });
   auto user = f.gw->createUser("poor@example.com");  // 100 credits
   checkOpenAiError(f.images({{"prompt", "x"}, {"n", 5}}, user.api_key), 400,
                    "invalid_request_error", "invalid_request", "n");
