@@ -26,6 +26,20 @@ Routes::Routes(const config::Config& cfg, std::vector<routing::ProviderInfo> cat
   auto table = compileRoutes(cfg_, file_, catalog_);
   health_ = std::make_shared<routing::Health>(breakerOptions(*table));
   table_.store(std::move(table));
+  // Per provider, the operator's circuit (users' own keys have theirs, not
+  // exported: one series per user would not scale).
+  circuit_metrics_ = metrics::registry().addCollector([this](metrics::Collection& out) {
+    const int64_t now = unixMillis();
+    for (const auto& p : table_.load()->providers()) {
+      const auto circuit = health_->circuit(routing::breakerKey(p.name, "operator"), now);
+      const double value = circuit == routing::Circuit::kOpen       ? 2
+                           : circuit == routing::Circuit::kHalfOpen ? 1
+                                                                    : 0;
+      out.gauge("aigate_routing_circuit_state",
+                "The operator's circuit breaker per provider: 0 closed, 1 half-open, 2 open.",
+                {{"provider", p.name}}, value);
+    }
+  });
 }
 
 routing::Plan Routes::choose(const routing::Request& request) const {

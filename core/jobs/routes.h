@@ -8,6 +8,7 @@
 
 #include "config/config.h"
 #include "core/common/errors.h"
+#include "core/metrics/registry.h"
 #include "routing/health.h"
 #include "routing/router.h"
 #include "routing/table.h"
@@ -49,6 +50,7 @@ class Routes {
   std::atomic<std::shared_ptr<const routing::Table>> table_;
   std::shared_ptr<routing::Health> health_;
   std::mutex reload_mutex_;  // one reload at a time
+  metrics::CollectorHandle circuit_metrics_;  // the operator's breakers, at each scrape
 };
 
 }  // namespace aigate::jobs

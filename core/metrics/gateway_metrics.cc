@@ -54,13 +54,6 @@ Family<Counter>& rateLimited() {
   return f;
 }
 
-Family<Gauge>& circuitState() {
-  static auto& f = registry().gauge(
-      "aigate_circuit_breaker_state",
-      "State of each provider's circuit breaker: 0 closed, 1 half-open, 2 open.", {"provider"});
-  return f;
-}
-
 Family<Counter>& webhookDeliveries() {
   static auto& f = registry().counter("aigate_webhook_deliveries_total",
                                       "Webhook delivery attempts, by outcome.", {"outcome"});
@@ -94,7 +87,6 @@ void registerGatewayMetrics() {
     generationRequests();
     creditsCharged();
     rateLimited();
-    circuitState();
     webhookDeliveries();
     static CollectorHandle ratio = registry().addCollector(collectHitRatio);
   });
@@ -124,10 +116,6 @@ void countCreditsCharged(std::string_view entry, int64_t credits) {
 }
 
 void countRateLimited(std::string_view limit) { rateLimited().with({limit}).inc(); }
-
-void setCircuitState(std::string_view provider, CircuitState state) {
-  circuitState().with({provider}).set(static_cast<double>(state));
-}
 
 void countWebhookDelivery(std::string_view outcome) { webhookDeliveries().with({outcome}).inc(); }
 

@@ -45,12 +45,11 @@ void countJobEnded(std::string_view kind, std::string_view provider, std::string
 void countCreditsCharged(std::string_view entry, int64_t credits);
 void countRateLimited(std::string_view limit);
 
-// For the routing layer's circuit breakers: the state of one provider's.
-enum class CircuitState { kClosed = 0, kHalfOpen = 1, kOpen = 2 };
-void setCircuitState(std::string_view provider, CircuitState state);
+// (Circuit breakers: aigate_routing_circuit_state, collected at each scrape
+// by jobs::Routes.)
 
 // For the webhook sender: one delivery attempt ended with `outcome`
-// (e.g. "delivered", "failed", "retrying", "gave_up").
+// ("delivered", "retry", "failed", "disabled").
 void countWebhookDelivery(std::string_view outcome);
 
 }  // namespace aigate::metrics

@@ -1,9 +1,12 @@
 #include "core/webhooks/dispatcher.h"
 
+#include "core/metrics/gateway_metrics.h"
+
 #include "core/common/clock.h"
 #include "core/http/transfer.h"
 #include "core/jobs/job.h"
 #include "core/library/catalog.h"
+#include "core/metrics/gateway_metrics.h"
 #include "core/webhooks/outbox.h"
 #include "core/webhooks/signature.h"
 
@@ -321,6 +324,7 @@ struct Dispatcher::Loop {
 
   // Writes the attempt; the delivery stays in flight until it is committed.
   void record(Due due, Attempt a) {
+    if (a.counted) metrics::countWebhookDelivery(a.disable_endpoint ? "disabled" : a.status == "pending" ? "retry" : a.status);
     {
       std::lock_guard lock(d.mutex_);
       ++d.recording_;

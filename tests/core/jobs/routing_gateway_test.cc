@@ -229,6 +229,11 @@ rules:
   auto admin = f.gw->get("/admin/v1/providers", aigate::testing::kAdminToken);
   REQUIRE(admin.status == 200);
   CHECK(admin.body.find("\"alpha/operator\"") != std::string::npos);
+  // And so does /metrics.
+  auto metrics = f.gw->get("/metrics");
+  REQUIRE(metrics.status == 200);
+  CHECK_THAT(metrics.body, Catch::Contains("aigate_routing_circuit_state{provider=\"alpha\"} 2"));
+  CHECK_THAT(metrics.body, Catch::Contains("aigate_routing_circuit_state{provider=\"beta\"} 0"));
 }
 
 TEST_CASE("an entry's timeout_s moves on to the next provider before the job's deadline",
