@@ -2,6 +2,7 @@
 // APIs): fallback on failure, no fallback on content policy, every provider
 // down, circuit breakers, per-entry timeouts and prices, smart-routing hints,
 // hot reload under load (HTTP and SIGHUP), and the `aigate routes` commands.
+#include "core/common/log.h"
 #include "core/credits/ledger.h"
 #include "tests/fakes/hello_api.h"
 #include "tests/support/gateway_process.h"
@@ -16,6 +17,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <mutex>
 #include <thread>
 
 using aigate::testing::FakeHelloApi;
@@ -135,6 +137,17 @@ TEST_CASE("the first provider answers 500: the second serves, charged once", "[r
 
 TEST_CASE("BYOK: the provider sees the user's own key and only the platform fee is charged",
           "[routing][gateway][byok]") {
+  // Every structured log line of the test, to look for the key in.
+  std::vector<std::string> lines;
+  std::mutex lines_mutex;
+  auto previous = aigate::log::setSink([&](std::string_view line) {
+    std::lock_guard lock(lines_mutex);
+    lines.emplace_back(line);
+  });
+  struct Restore {
+    aigate::log::Sink sink;
+    ~Restore() { aigate::log::setSink(sink); }
+  } restore{previous};
   TwoProviders f("rules:\n  - {name: both, chain: [alpha, beta]}\n");
   const std::string user_key = "hk_users_own_key_canary_7781";
   auto put = f.gw->send("PUT", "/api/v1/byok/beta", json{{"api_key", user_key}}.dump(),
@@ -171,6 +184,16 @@ TEST_CASE("BYOK: the provider sees the user's own key and only the platform fee 
   CHECK(r.json()["byok"] == false);
   CHECK(r.json()["credits_charged"] == 10);
   CHECK(f.alpha_api.lastAuthorization() == std::string("Bearer ") + kKey);
+
+  // The user's key is in no answer, metric or log line.
+  for (const std::string& body :
+       {put.body, r.body, f.gw->get("/api/v1/byok", f.user.api_key).body,
+        f.gw->get("/api/v1/providers", f.user.api_key).body, f.gw->get("/metrics").body,
+        f.gw->get("/api/v1/jobs/" + r.json()["job_id"].get<std::string>(), f.user.api_key).body})
+    CHECK(body.find(user_key) == std::string::npos);
+  std::lock_guard lock(lines_mutex);
+  CHECK(lines.size() >= 4);
+  for (const auto& line : lines) CHECK(line.find(user_key) == std::string::npos);
 }
 
 TEST_CASE("a content-policy refusal does not fall back: 502, nothing charged", "[routing][gateway]") {
