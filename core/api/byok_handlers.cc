@@ -4,6 +4,7 @@
 // clear (core/byok/keystore.h).
 #include "core/api/app.h"
 #include "core/api/json_body.h"
+#include "core/api/user_json.h"
 #include "core/byok/keystore.h"
 #include "core/common/clock.h"
 #include "core/jobs/executor.h"
@@ -17,13 +18,7 @@ constexpr size_t kMaxProviderName = 64;
 std::optional<Error> refuseBelowTier(const Context& ctx) {
   const auto& cfg = ctx.app.config();
   if (ctx.caller->user.tier_level >= cfg.features.byok) return std::nullopt;
-  const config::TierConfig* tier = nullptr;  // the lowest tier that has BYOK
-  for (const auto& t : cfg.tiers)
-    if (t.level >= cfg.features.byok && (!tier || t.level < tier->level)) tier = &t;
-  const std::string name = tier ? tier->name : std::string();
-  return Error(ErrorCode::kFeatureNotIncluded,
-               "Bringing your own provider keys needs the " + name + " tier.",
-               {{"feature", "byok"}, {"required_tier", name}});
+  return featureNotIncluded(cfg, "byok", cfg.features.byok, "Bringing your own provider keys");
 }
 
 bool isProviderName(const std::string& name) {

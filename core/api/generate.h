@@ -10,6 +10,7 @@
 
 #include "config/config.h"
 #include "core/api/app.h"
+#include "core/api/user_json.h"
 #include "core/credits/ledger.h"
 #include "core/jobs/job.h"
 #include "core/library/matcher.h"
@@ -59,9 +60,6 @@ Status checkPromptLength(const std::string& prompt);
 
 // 403 video_not_included when the caller's tier may not have `kind`.
 std::optional<Error> refuseKind(const Context& ctx, const std::string& kind);
-
-// The lowest tier whose level is at least `level`, for error messages.
-std::string tierFor(const config::Config& cfg, int level);
 
 // What a library answer of `kind` costs.
 int64_t libraryPrice(const config::Config& cfg, const std::string& kind);

@@ -107,9 +107,7 @@ Result<GenerateRequest> readRequest(Context& ctx) {
   auto scaleOnly = [&](const char* field, const char* feature, int required) -> std::optional<Error> {
     auto it = body->find(field);
     if (it == body->end() || it->is_null() || level >= required) return std::nullopt;
-    return Error(ErrorCode::kFeatureNotIncluded,
-                 std::string(field) + " needs the " + tierFor(cfg, required) + " tier.",
-                 {{"feature", feature}, {"required_tier", tierFor(cfg, required)}});
+    return featureNotIncluded(cfg, feature, required, field);
   };
   for (auto [field, feature, required] :
        {std::tuple{"provider", "smart_routing", cfg.features.smart_routing},
@@ -228,13 +226,6 @@ Outcome generateImage(Context& ctx) { return generate(ctx, "image"); }
 Outcome generateVideo(Context& ctx) { return generate(ctx, "video"); }
 
 }  // namespace
-
-std::string tierFor(const config::Config& cfg, int level) {
-  const config::TierConfig* best = nullptr;
-  for (const auto& t : cfg.tiers)
-    if (t.level >= level && (!best || t.level < best->level)) best = &t;
-  return best ? best->name : std::string();
-}
 
 Status checkPromptLength(const std::string& prompt) {
   if (utf8Length(prompt) > kMaxPromptChars)

@@ -30,4 +30,18 @@ nlohmann::json userJson(const config::Config& cfg, const accounts::User& u,
           {"created_at", isoTime(u.created_at)}};
 }
 
+std::string tierFor(const config::Config& cfg, int level) {
+  const config::TierConfig* best = nullptr;
+  for (const auto& t : cfg.tiers)
+    if (t.level >= level && (!best || t.level < best->level)) best = &t;
+  return best ? best->name : std::string();
+}
+
+Error featureNotIncluded(const config::Config& cfg, const std::string& feature, int required,
+                         const std::string& what) {
+  const std::string tier = tierFor(cfg, required);
+  return Error(ErrorCode::kFeatureNotIncluded, what + " needs the " + tier + " tier.",
+               {{"feature", feature}, {"required_tier", tier}});
+}
+
 }  // namespace aigate::api

@@ -3,6 +3,7 @@
 
 #include "config/config.h"
 #include "core/accounts/accounts.h"
+#include "core/common/errors.h"
 
 #include <nlohmann/json.hpp>
 
@@ -12,6 +13,15 @@ namespace aigate::api {
 nlohmann::json featuresJson(const config::Config& cfg, int tier_level);
 // The tier's limits: {"requests_per_minute":…, "concurrent_generations":…}.
 nlohmann::json limitsJson(const config::Config& cfg, const std::string& tier);
+
+// The lowest tier whose level is at least `level` ("" when none), for messages.
+std::string tierFor(const config::Config& cfg, int level);
+
+// 403 feature_not_included for `feature` ("byok", "webhooks",
+// "smart_routing"), which needs tier level `required`: "`what` needs the
+// <tier> tier.", with `feature` and `required_tier`.
+Error featureNotIncluded(const config::Config& cfg, const std::string& feature, int required,
+                         const std::string& what);
 
 // A user as the admin API and CLI show it.
 nlohmann::json userJson(const config::Config& cfg, const accounts::User& user,

@@ -7,6 +7,7 @@
 #include "core/api/app.h"
 #include "core/api/json_body.h"
 #include "core/api/query_params.h"
+#include "core/api/user_json.h"
 #include "core/http/ssrf.h"
 #include "core/webhooks/outbox.h"
 
@@ -23,12 +24,7 @@ std::optional<Error> requireWebhooks(Context& ctx) {
   const auto& cfg = ctx.app.config();
   const int required = cfg.features.webhooks;
   if (ctx.caller->user.tier_level >= required) return std::nullopt;
-  const config::TierConfig* tier = nullptr;
-  for (const auto& t : cfg.tiers)
-    if (t.level >= required && (!tier || t.level < tier->level)) tier = &t;
-  const std::string name = tier ? tier->name : std::string();
-  return Error(ErrorCode::kFeatureNotIncluded, "Webhooks need the " + name + " tier.",
-               {{"feature", "webhooks"}, {"required_tier", name}});
+  return featureNotIncluded(cfg, "webhooks", required, "Using webhooks");
 }
 
 Error noSuchWebhook(const std::string& id) {
