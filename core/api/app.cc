@@ -162,7 +162,7 @@ void App::record(const Exchange& exchange, const Reply& reply) const {
       {"provider", fieldOrNull(body, "provider")},
       {"credits", fieldOrNull(body, "credits_charged")}};
   if (reply.status >= 400) fields["error"] = fieldOrNull(body, "error");
-  log::event("request", fields);
+  log::eventNow("request", fields);  // out before the reply
 }
 
 void App::startDraining() {
@@ -314,10 +314,10 @@ void App::runWrite(std::shared_ptr<Request> req, Access access,
         return Status::Ok();
       }
     }
-    c.db().exec("SAVEPOINT handler");
+    c.statement("SAVEPOINT handler").exec();
     Result<Reply> result = txn(c);
-    if (!result.ok()) c.db().exec("ROLLBACK TO handler");
-    c.db().exec("RELEASE handler");
+    if (!result.ok()) c.statement("ROLLBACK TO handler").exec();
+    c.statement("RELEASE handler").exec();
     state->reply = result.ok() ? std::move(result.value()) : Reply::fromError(result.error());
     if (caller) {
       state->balance = credits::balanceOf(c, caller->user.id)->available();

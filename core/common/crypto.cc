@@ -4,6 +4,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include <chrono>
 #include <cstdio>
 #include <memory>
 #include <stdexcept>
@@ -50,7 +51,7 @@ std::string randomBase62(size_t length) {
       "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
   std::string out;
   out.reserve(length);
-  unsigned char buf[64];
+  unsigned char buf[32];
   while (out.size() < length) {
     if (RAND_bytes(buf, sizeof buf) != 1) throw std::runtime_error("the OS random source failed");
     for (unsigned char b : buf) {
@@ -62,9 +63,17 @@ std::string randomBase62(size_t length) {
 }
 
 std::string newId(std::string_view prefix) {
+  static constexpr char kAlphabet[] =
+      "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+  constexpr size_t kTimeChars = 8;  // 62^8 ms: beyond the year 8000
+  auto ms = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                      std::chrono::system_clock::now().time_since_epoch())
+                                      .count());
   std::string id(prefix);
   id += '_';
-  id += randomBase62(20);
+  id.resize(id.size() + kTimeChars);
+  for (size_t i = 0; i < kTimeChars; ++i, ms /= 62) id[id.size() - 1 - i] = kAlphabet[ms % 62];
+  id += randomBase62(20 - kTimeChars);
   return id;
 }
 

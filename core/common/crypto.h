@@ -19,7 +19,9 @@ std::string toHex(const Sha256& digest);
 // `length` characters of [0-9A-Za-z] from the OS CSPRNG (5.95 bits each).
 std::string randomBase62(size_t length);
 
-// "<prefix>_" + 20 random base62 characters (119 bits): ids of users, keys…
+// "<prefix>_" + 20 base62 characters: 8 of the time (milliseconds, so ids
+// sort by creation and a store's id indexes grow at their end, where a batch
+// of inserts shares pages) and 12 random (71 bits): ids of users, jobs…
 std::string newId(std::string_view prefix);
 
 // Compares two strings in time independent of where they differ.

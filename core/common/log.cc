@@ -45,10 +45,23 @@ void appendText(std::string& out, std::string_view key, const nlohmann::ordered_
   out += nlohmann::ordered_json(text).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-void write(std::string_view line) {
+// The lines a HoldLines on this thread keeps (t_holding: there is one).
+thread_local bool t_holding = false;
+thread_local std::string t_held;
+
+// Writes whole lines: one write for them all to stderr; line by line to a sink.
+void write(std::string_view lines) {
   std::lock_guard lock(g_sink_mutex);
-  if (g_sink) return g_sink(line);
-  std::fwrite(line.data(), 1, line.size(), stderr);
+  if (!g_sink) {
+    std::fwrite(lines.data(), 1, lines.size(), stderr);
+    return;
+  }
+  while (!lines.empty()) {
+    const size_t end = lines.find('\n');
+    const size_t n = end == std::string_view::npos ? lines.size() : end + 1;
+    g_sink(lines.substr(0, n));
+    lines.remove_prefix(n);
+  }
 }
 
 }  // namespace
@@ -63,7 +76,9 @@ Sink setSink(Sink sink) {
   return sink;
 }
 
-void event(std::string_view name, const nlohmann::ordered_json& fields) {
+namespace {
+
+std::string formatLine(std::string_view name, const nlohmann::ordered_json& fields) {
   std::string line;
   if (g_format.load() == Format::kText) {
     appendText(line, "ts", timestamp());
@@ -75,7 +90,43 @@ void event(std::string_view name, const nlohmann::ordered_json& fields) {
     line = all.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   }
   line += '\n';
+  return line;
+}
+
+}  // namespace
+
+void event(std::string_view name, const nlohmann::ordered_json& fields) {
+  std::string line = formatLine(name, fields);
+  if (t_holding) {
+    t_held += line;
+    return;
+  }
   write(line);
+}
+
+void eventNow(std::string_view name, const nlohmann::ordered_json& fields) {
+  std::string line = formatLine(name, fields);
+  if (t_holding && !t_held.empty()) {
+    t_held += line;
+    write(t_held);
+    t_held.clear();
+    return;
+  }
+  write(line);
+}
+
+HoldLines::HoldLines() : outermost_(!t_holding) { t_holding = true; }
+
+HoldLines::~HoldLines() {
+  if (!outermost_) return;
+  flush();
+  t_holding = false;
+}
+
+void HoldLines::flush() {
+  if (!outermost_ || t_held.empty()) return;
+  write(t_held);
+  t_held.clear();
 }
 
 }  // namespace aigate::log

@@ -32,4 +32,24 @@ Sink setSink(Sink sink);
 // "ts" (UTC, milliseconds) and "event".
 void event(std::string_view name, const nlohmann::ordered_json& fields);
 
+// event(), written at once with whatever this thread holds (a HoldLines):
+// for lines that must be out when the caller goes on (a request's line is
+// written before its reply is sent).
+void eventNow(std::string_view name, const nlohmann::ordered_json& fields);
+
+// While one lives on a thread, that thread's lines are kept and written
+// together by flush() (or the destructor): one write for a store batch or an
+// executor turn instead of one per line. Nests: the outermost one writes.
+class HoldLines {
+ public:
+  HoldLines();
+  ~HoldLines();
+  HoldLines(const HoldLines&) = delete;
+  HoldLines& operator=(const HoldLines&) = delete;
+  void flush();
+
+ private:
+  bool outermost_;
+};
+
 }  // namespace aigate::log

@@ -195,6 +195,12 @@ size_t Transfer::onHeader(char* data, size_t size, size_t count, void* self) {
   return n;
 }
 
+void Transfer::followRedirects(long max) {
+  if (!curl_) return;
+  curl_easy_setopt(curl_, CURLOPT_FOLLOWLOCATION, 1L);
+  curl_easy_setopt(curl_, CURLOPT_MAXREDIRS, max);
+}
+
 Result<HttpResponse> Transfer::finish(int curl_code) {
   if (!curl_) return Error(ErrorCode::kInternalError, "cannot create a curl handle");
   const auto code = static_cast<CURLcode>(curl_code);
@@ -212,18 +218,6 @@ Result<HttpResponse> Transfer::finish(int curl_code) {
 Result<HttpResponse> perform(const HttpRequest& request, int64_t max_body_bytes) {
   Transfer t(request, max_body_bytes);
   if (!t.handle()) return Error(ErrorCode::kInternalError, "cannot create a curl handle");
-  const CURLcode code = curl_easy_perform(t.handle());
-  return t.finish(code);
-}
-
-Result<HttpResponse> fetch(const std::string& url, int timeout_ms, int64_t max_body_bytes) {
-  HttpRequest request;
-  request.url = url;
-  request.timeout_ms = timeout_ms;
-  Transfer t(request, max_body_bytes);
-  if (!t.handle()) return Error(ErrorCode::kInternalError, "cannot create a curl handle");
-  curl_easy_setopt(t.handle(), CURLOPT_FOLLOWLOCATION, 1L);
-  curl_easy_setopt(t.handle(), CURLOPT_MAXREDIRS, 5L);
   const CURLcode code = curl_easy_perform(t.handle());
   return t.finish(code);
 }

@@ -1,6 +1,6 @@
 // One HTTP exchange with libcurl, as the job executor needs it: built from a
 // plugin's "http" action, driven by a curl multi handle (or performed at once,
-// for downloads on the worker pool), with the response kept in memory up to a
+// for the command line), with the response kept in memory up to a
 // size limit.
 //
 // Threading: a Transfer is used by one thread at a time.
@@ -51,6 +51,9 @@ class Transfer {
   // The easy handle, to add to a multi handle. Its CURLOPT_PRIVATE is this.
   CURL* handle() const { return curl_; }
 
+  // Follows up to `max` redirects (output downloads; never a plugin's API call).
+  void followRedirects(long max);
+
   // After completion (the multi's CURLMSG_DONE with `curl_code`):
   // the response, or why there is none (timeout, refused, too large…).
   Result<HttpResponse> finish(int curl_code);
@@ -71,8 +74,6 @@ class Transfer {
 // Sends `request` at once (blocking; no redirects), for the command line.
 Result<HttpResponse> perform(const HttpRequest& request, int64_t max_body_bytes);
 
-// GETs `url` at once (blocking), for output downloads.
-Result<HttpResponse> fetch(const std::string& url, int timeout_ms, int64_t max_body_bytes);
 
 // Base64 (RFC 4648, with padding) to bytes; nullopt on invalid input.
 std::optional<std::string> decodeBase64(std::string_view text);

@@ -1,6 +1,8 @@
 #include "core/jobs/executor.h"
 
+#include "core/common/clock.h"
 #include "core/common/crypto.h"
+#include "core/common/log.h"
 #include "core/http/transfer.h"
 #include "core/library/catalog.h"
 #include "core/library/media_probe.h"
@@ -19,6 +21,9 @@ using nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
 constexpr int64_t kMaxWaitMs = 24ll * 3600 * 1000;
+// A job whose only news is "running" (no provider state to lose yet) is
+// written when it runs this long; a quick one only when it ends.
+constexpr int64_t kLazySaveMs = 1000;
 constexpr size_t kMaxTitleChars = 120;
 
 bool validUtf8(std::string_view s) {
@@ -78,7 +83,7 @@ ExecutorOptions executorOptions(const config::Config& cfg) {
 }
 
 struct Executor::Active {
-  enum class Phase { kStepping, kHttp, kTimer, kFinishing };
+  enum class Phase { kStepping, kHttp, kTimer, kDownload, kFinishing };
   Job job;
   const Provider* provider = nullptr;
   json credential;              // for the plugin's events; never stored
@@ -89,6 +94,9 @@ struct Executor::Active {
   std::unique_ptr<http::Transfer> transfer;
   int64_t timer_at = 0;  // unix ms, in kTimer
   json timer_event;      // {"event":"timer"}, or {"retry":"http"|"start"}
+  json output;           // in kDownload: the plugin's output being fetched
+  int64_t unsaved_since = 0;  // unix ms of the oldest change not written; 0: none
+  bool at_start = false;      // the entry's plugin has seen nothing but "start"
   bool cancel_requested = false;
   std::vector<Watcher> cancel_waiters;
 };
@@ -121,7 +129,8 @@ struct Executor::Loop {
     return it == jobs.end() ? nullptr : it->second.get();
   }
 
-  void save(const Active& a) {
+  void save(Active& a) {
+    a.unsaved_since = 0;
     ex.store_.write([job = a.job](store::Conn& c) {
       saveJob(c, job);
       return Status::Ok();
@@ -233,12 +242,21 @@ struct Executor::Loop {
     if (!error.empty()) last["error"] = truncateUtf8(error, 300);
   }
 
+  // Written later (tick) or with the job's end: nothing a restart needs yet.
+  void saveLater(Active& a) {
+    if (a.unsaved_since == 0) a.unsaved_since = unixMillis();
+  }
+
   void startProvider(Active& a) {
-    a.job.status = "running";
+    if (a.job.status == "queued") {
+      a.job.status = "running";
+      logRunning(a.job);
+    }
     a.job.state = nullptr;
     a.job.pending = {{"type", "start"}};
     a.job.next_at_ms.reset();
-    save(a);
+    a.at_start = true;
+    saveLater(a);
     json request = a.job.request;
     if (!a.job.entry().model.empty()) {
       request["model"] = a.job.entry().model;
@@ -252,6 +270,7 @@ struct Executor::Loop {
   // --- plugin steps ------------------------------------------------------
 
   void feed(Active& a, json event) {
+    if (a.at_start) a.at_start = event.value("event", "") == "start";
     event["credential"] = a.credential;
     if (!event.contains("state")) event["state"] = a.job.state;
     a.phase = Active::Phase::kStepping;
@@ -277,9 +296,12 @@ struct Executor::Loop {
     if (type == "http") {
       auto request = http::requestFromJson(action.value("request", json()));
       if (!request) return onFail(*a, "plugin_error", request.error().message(), false);
-      a->job.pending = {{"type", "http"}, {"request", action["request"]}};
+      a->job.pending = {{"type", "http"}, {"request", std::move(action["request"])}};
       a->job.next_at_ms.reset();
-      save(*a);
+      // A request made from what the provider answered (its job id…) must
+      // survive a restart; the entry's first one is made again from "start".
+      if (a->at_start) saveLater(*a);
+      else save(*a);
       return send(*a, *request);
     }
     if (type == "wait") {
@@ -348,6 +370,7 @@ struct Executor::Loop {
     if (!a) return;
     auto response = t->finish(code);
     dropTransfer(*a);
+    if (a->phase == Active::Phase::kDownload) return onDownloaded(*a, std::move(response));
     // Cut short by the job's deadline or the entry's timeout (clamped to them).
     if (!response && unixMillis() + 10 >= a->job.deadline_ms) return expire(*a);
     if (!response && unixMillis() + 10 >= a->entry_deadline_ms) return entryTimeout(*a);
@@ -455,23 +478,54 @@ struct Executor::Loop {
 
   // --- the end of a job --------------------------------------------------------
 
+  // `a.job` as it ends: a success has progress 1 and costs the serving
+  // entry's credits (BYOK per its credential); anything else costs nothing.
+  static Job ended(const Active& a, const std::string& status, const std::string& code,
+                   const std::string& message, const std::string& provider_error) {
+    Job job = a.job;
+    job.status = status;
+    job.error_code = code;
+    job.error_message = message;
+    job.provider_error = provider_error;
+    job.pending = nullptr;
+    job.next_at_ms.reset();
+    job.updated_at = unixSeconds();
+    if (status == "succeeded") {
+      job.progress = 1;
+      job.cost = job.entry().credits;
+      job.byok = job.entry().credential == "byok";
+    }
+    return job;
+  }
+
   // Writes the final status (capturing or releasing the hold), then completes.
   void finish(Active& a, const std::string& status, const std::string& code,
               const std::string& message, const std::string& provider_error) {
     dropTransfer(a);
     a.phase = Active::Phase::kFinishing;
+    auto job = std::make_shared<Job>(ended(a, status, code, message, provider_error));
     ex.store_.write(
-        [job = a.job, status, code, message, provider_error](store::Conn& c) {
-          saveJob(c, job);  // its attempt log and position
-          endJob(c, job.id, status, code, message, provider_error);
+        [job](store::Conn& c) -> Status {
+          if (!finishJob(c, *job)) return Error(ErrorCode::kInvalidRequest, "the job ended meanwhile");
           return Status::Ok();
         },
-        [ex = &ex, id = a.job.id](const Status&) { ex->post([ex, id] { ex->loop_->completed(id); }); });
+        [ex = &ex, job](const Status& status) { ex->loop_->postCompleted(std::move(job), status.ok()); });
+  }
+
+  // After the final write: `job` is what was written when `written`, else
+  // the row (the job ended another way meanwhile) is read back.
+  void postCompleted(std::shared_ptr<Job> job, bool written) {
+    ex.post([ex = &ex, job = std::move(job), written] {
+      const std::string id = job->id;
+      std::optional<Job> final_job;
+      if (written) final_job = std::move(*job);
+      else final_job = findJob(ex->store_.reader(), id);
+      ex->loop_->completed(id, std::move(final_job));
+    });
   }
 
   // The job's final row is committed: answer whoever waits, forget the job.
-  void completed(const std::string& id) {
-    auto job = findJob(ex.store_.reader(), id);
+  void completed(const std::string& id, std::optional<Job> job) {
     if (Active* a = find(id)) {
       for (auto& w : a->cancel_waiters) w(job);
       jobs.erase(id);
@@ -488,61 +542,88 @@ struct Executor::Loop {
     }
   }
 
-  // On the pool: fetch or decode the output, store it, record the asset and
-  // settle the job in one transaction.
+  // The provider is done: its first output becomes the job's asset. A URL is
+  // downloaded here, on the loop's connections (kept alive per host);
+  // decoding, probing and storing the bytes happen on the pool.
   void materialize(Active& a, json outputs) {
-    a.phase = Active::Phase::kFinishing;
-    if (!outputs.is_array() || outputs.empty() || !outputs[0].is_object()) {
-      a.phase = Active::Phase::kStepping;
+    if (!outputs.is_array() || outputs.empty() || !outputs[0].is_object())
       return onFail(a, "plugin_error", "the plugin finished without an output", false);
-    }
     closeAttempt(a, "succeeded", "");
-    ex.runOnPool([ex = &ex, job = a.job, output = std::move(outputs[0]),
-                  provider = a.provider->name()] {
-      auto asset = ex->loop_->storeOutput(job, output, provider);
+    a.output = std::move(outputs[0]);
+    const auto data = a.output.find("data_base64");
+    const auto url = a.output.find("url");
+    if ((data == a.output.end() || !data->is_string()) && url != a.output.end() && url->is_string()) {
+      http::HttpRequest request;
+      request.url = url->get<std::string>();
+      request.timeout_ms = static_cast<int>(
+          std::clamp<int64_t>(a.job.deadline_ms - unixMillis(), 1, ex.options_.download_timeout_ms));
+      a.transfer = std::make_unique<http::Transfer>(request, ex.options_.max_output_bytes);
+      if (!a.transfer->handle()) {
+        a.transfer.reset();
+        return outputFailed(a, "cannot create an HTTP transfer");
+      }
+      a.transfer->followRedirects(5);
+      transfer_job[a.transfer.get()] = a.job.id;
+      curl_multi_add_handle(multi, a.transfer->handle());
+      a.phase = Active::Phase::kDownload;
+      return;
+    }
+    settle(a, std::nullopt);
+  }
+
+  void onDownloaded(Active& a, Result<http::HttpResponse> response) {
+    if (!response) return outputFailed(a, "downloading the output: " + response.error().message());
+    if (response->status != 200)
+      return outputFailed(a, "downloading the output: HTTP " + std::to_string(response->status));
+    settle(a, std::move(response->body));
+  }
+
+  // The output could not be had: the attempt is open again and fails.
+  void outputFailed(Active& a, const std::string& message) {
+    a.phase = Active::Phase::kStepping;
+    a.output = nullptr;
+    if (!a.job.attempt_log.empty()) a.job.attempt_log.back().erase("ended_at");
+    onFail(a, "output_unavailable", message, true);
+  }
+
+  // On the pool: the output's bytes stored and recorded as an asset, and the
+  // job settled, in one transaction.
+  void settle(Active& a, std::optional<std::string> downloaded) {
+    a.phase = Active::Phase::kFinishing;
+    auto job = std::make_shared<Job>(ended(a, "succeeded", "", "", ""));
+    ex.runOnPool([ex = &ex, job, output = std::move(a.output), downloaded = std::move(downloaded),
+                  provider = a.provider->name()]() mutable {
+      auto asset = ex->loop_->storeOutput(*job, output, std::move(downloaded), provider);
       if (!asset) {
-        ex->post([ex, id = job.id, error = asset.error()] {
-          Active* a = ex->loop_->find(id);
-          if (!a) return;
-          a->phase = Active::Phase::kStepping;
-          if (!a->job.attempt_log.empty()) a->job.attempt_log.back().erase("ended_at");
-          ex->loop_->onFail(*a, "output_unavailable", error.message(), true);
+        ex->post([ex, id = job->id, error = asset.error()] {
+          if (Active* a = ex->loop_->find(id)) ex->loop_->outputFailed(*a, error.message());
         });
         return;
       }
       ex->store_.write(
           [job, asset = std::move(asset.value())](store::Conn& c) -> Status {
-            const auto& id = job.id;
-            saveJob(c, job);  // its attempt log
-            const auto inserted = library::insertAsset(c, asset);
-            if (!succeedJob(c, id, inserted.id))
-              return Error(ErrorCode::kInvalidRequest, "the job ended meanwhile");
+            job->asset_id = library::insertAsset(c, asset).id;
+            if (!finishJob(c, *job)) return Error(ErrorCode::kInvalidRequest, "the job ended meanwhile");
             return Status::Ok();
           },
-          [ex, id = job.id](const Status&) { ex->post([ex, id] { ex->loop_->completed(id); }); });
+          [ex, job](const Status& status) { ex->loop_->postCompleted(job, status.ok()); });
     });
   }
 
-  // Runs on a worker: the output's bytes into storage, described as an asset.
-  Result<library::Asset> storeOutput(const Job& job, const json& output, const std::string& provider) {
+  // Runs on a worker: the output's bytes (downloaded, or its data_base64)
+  // into storage, described as an asset.
+  Result<library::Asset> storeOutput(const Job& job, const json& output,
+                                     std::optional<std::string> downloaded, const std::string& provider) {
     const int64_t limit = ex.options_.max_output_bytes;
     std::string bytes;
-    if (auto it = output.find("data_base64"); it != output.end() && it->is_string()) {
+    if (downloaded) {
+      bytes = std::move(*downloaded);
+    } else if (auto it = output.find("data_base64"); it != output.end() && it->is_string()) {
       if (static_cast<int64_t>(it->get_ref<const std::string&>().size()) / 4 * 3 > limit + 3)
         return Error(ErrorCode::kUpstreamError, "the output is larger than the limit");
       auto decoded = http::decodeBase64(it->get_ref<const std::string&>());
       if (!decoded) return Error(ErrorCode::kUpstreamError, "the output's data_base64 is not base64");
       bytes = std::move(*decoded);
-    } else if (auto url = output.find("url"); url != output.end() && url->is_string()) {
-      const int64_t left = job.deadline_ms - unixMillis();
-      auto fetched = http::fetch(url->get<std::string>(),
-                                 static_cast<int>(std::clamp<int64_t>(left, 1, ex.options_.download_timeout_ms)),
-                                 limit);
-      if (!fetched) return Error(ErrorCode::kUpstreamError, "downloading the output: " + fetched.error().message());
-      if (fetched->status != 200)
-        return Error(ErrorCode::kUpstreamError,
-                     "downloading the output: HTTP " + std::to_string(fetched->status));
-      bytes = std::move(fetched->body);
     } else {
       return Error(ErrorCode::kUpstreamError, "the output has neither url nor data_base64");
     }
@@ -583,7 +664,13 @@ struct Executor::Loop {
     int64_t next = 1000;
     std::vector<std::string> due;
     for (auto& [id, a] : jobs) {
-      if (a->phase == Active::Phase::kFinishing || a->phase == Active::Phase::kStepping) continue;
+      if (a->unsaved_since != 0 && now - a->unsaved_since >= kLazySaveMs &&
+          a->phase != Active::Phase::kFinishing)
+        save(*a);
+      // A download is bounded by its own timeout, within the job's deadline.
+      if (a->phase == Active::Phase::kFinishing || a->phase == Active::Phase::kStepping ||
+          a->phase == Active::Phase::kDownload)
+        continue;
       if (now >= a->entry_deadline_ms ||
           (a->phase == Active::Phase::kTimer && now >= a->timer_at)) {
         due.push_back(id);
@@ -642,13 +729,15 @@ struct Executor::Loop {
   }
 
   void run() {
+    std::vector<std::function<void()>> tasks;  // swapped with the inbox: no allocation per turn
     while (true) {
-      std::deque<std::function<void()>> tasks;
+      tasks.clear();
       {
         std::lock_guard lock(ex.mutex_);
         if (ex.stopping_) break;
         tasks.swap(ex.inbox_);
       }
+      log::HoldLines lines;  // this turn's log lines, written together
       for (auto& task : tasks) task();
       int running = 0;
       curl_multi_perform(multi, &running);
@@ -665,6 +754,7 @@ struct Executor::Loop {
         if (ex.stopping_) break;
         if (!ex.inbox_.empty()) continue;
       }
+      lines.flush();  // before waiting
       curl_multi_poll(multi, nullptr, 0, static_cast<int>(wait_ms), nullptr);
     }
     releaseWatchers();

@@ -114,7 +114,7 @@ class Executor {
   std::unique_ptr<Loop> loop_;  // state of the executor thread
 
   std::mutex mutex_;
-  std::deque<std::function<void()>> inbox_;  // Guarded by mutex_
+  std::vector<std::function<void()>> inbox_;  // Guarded by mutex_
   bool stopping_ = false;                    // Guarded by mutex_
   std::thread thread_;
 

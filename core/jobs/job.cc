@@ -174,23 +174,11 @@ Result<Job> createJob(store::Conn& c, Job job, int max_active) {
   return job;
 }
 
+void logRunning(const Job& job) {
+  logTransition("running", {job.id, job.user_id, job.kind, job.provider(), job.request_id, job.cost, ""});
+}
+
 void saveJob(store::Conn& c, const Job& job) {
-  if (job.status == "running") {  // queued -> running happens once: log it
-    auto& started = c.statement(
-        "UPDATE jobs SET status = 'running' WHERE id = ? AND status = 'queued'"
-        " RETURNING user_id, kind, request_id, cost");
-    started.bind(1, job.id);
-    if (started.executeStep()) {
-      const std::string request_id =
-          started.getColumn(2).isNull() ? "" : started.getColumn(2).getString();
-      logTransition("running", {job.id, started.getColumn(0).getString(),
-                                started.getColumn(1).getString(), job.provider(), request_id,
-                                started.getColumn(3).getInt64(), ""});
-      while (started.executeStep()) {
-      }
-    }
-    started.reset();
-  }
   auto& q = c.statement(
       "UPDATE jobs SET status = ?2, progress = ?3, chain_pos = ?4, state = ?5, pending = ?6,"
       " attempts = ?7, next_at = ?8, updated_at = ?9, provider = ?10, attempt_log = ?11"
@@ -211,73 +199,78 @@ void saveJob(store::Conn& c, const Job& job) {
 
 namespace {
 
-// Moves an active job to a final status; false when it was final already.
-bool finalize(store::Conn& c, const std::string& job_id, const std::string& status,
-              const std::optional<std::string>& asset_id, const std::string& error_code,
-              const std::string& message, const std::string& provider_error) {
-  auto& q = c.statement(
-      "UPDATE jobs SET status = ?2, asset_id = ?3, error_code = ?4, error_message = ?5,"
-      " provider_error = ?6, progress = CASE WHEN ?2 = 'succeeded' THEN 1 ELSE progress END,"
-      " pending = NULL, next_at = NULL, updated_at = ?7"
-      " WHERE id = ?1 AND status IN ('queued','running')"
-      " RETURNING hold_id, user_id, kind, provider, request_id, cost, chain, chain_pos");
-  q.bind(1, job_id);
-  q.bind(2, status);
-  if (asset_id) q.bind(3, *asset_id);
-  if (!error_code.empty()) q.bind(4, error_code);
-  if (!message.empty()) q.bind(5, message);
-  if (!provider_error.empty()) q.bind(6, provider_error);
-  q.bind(7, unixSeconds());
-  if (!q.executeStep()) return false;
-  const std::string hold_id = q.getColumn(0).isNull() ? "" : q.getColumn(0).getString();
-  const auto chain = parseOrNull(q.getColumn(6));
-  const int pos = q.getColumn(7).getInt();
-  const std::string user_id = q.getColumn(1).getString();
-  const std::string kind = q.getColumn(2).getString();
-  const std::string provider = q.getColumn(3).getString();
-  const std::string request_id = q.getColumn(4).isNull() ? "" : q.getColumn(4).getString();
-  int64_t cost = q.getColumn(5).getInt64();
-  while (q.executeStep()) {
-  }
-  // The serving entry's price and credential (rows before routing: the hold).
-  std::optional<int64_t> charge;
-  bool byok = false;
-  if (chain.is_array() && pos >= 0 && pos < static_cast<int>(chain.size()) && chain[pos].is_object()) {
-    charge = chain[pos].value("credits", int64_t{0});
-    byok = chain[pos].value("credential", "") == "byok";
-  }
-  if (status == "succeeded" && charge) {
-    auto& u = c.statement("UPDATE jobs SET cost = ?2, byok = ?3 WHERE id = ?1");
-    u.bind(1, job_id);
-    u.bind(2, *charge);
-    u.bind(3, byok ? 1 : 0);
-    u.exec();
-    cost = *charge;
-  }
+// What every end shares, once the row is final: settles the hold (a success
+// captures job.cost, anything else releases), queues the webhook events with
+// the status, counts and logs.
+void settle(store::Conn& c, const Job& job, const std::string& hold_id) {
+  const bool succeeded = job.status == "succeeded";
   if (!hold_id.empty()) {
-    auto settled = status == "succeeded" ? credits::capture(c, hold_id, charge)
-                                         : credits::release(c, hold_id);
+    auto settled = succeeded ? credits::capture(c, hold_id, job.cost) : credits::release(c, hold_id);
     if (!settled)
-      throw std::runtime_error("job " + job_id + ": cannot settle hold " + hold_id + ": " +
+      throw std::runtime_error("job " + job.id + ": cannot settle hold " + hold_id + ": " +
                                settled.error().message());
   }
-  webhooks::enqueueForJob(c, job_id);  // the event commits with the status, or neither does
-  metrics::countJobEnded(kind, provider, status);
-  logTransition(status, {job_id, user_id, kind, provider, request_id,
-                         status == "succeeded" ? cost : 0, error_code});
-  return true;
+  webhooks::enqueueForJob(c, job);  // the event commits with the status, or neither does
+  metrics::countJobEnded(job.kind, job.provider(), job.status);
+  logTransition(job.status, {job.id, job.user_id, job.kind, job.provider(), job.request_id,
+                             succeeded ? job.cost : 0, job.error_code});
+}
+
+std::string holdOf(SQLite::Statement& q) {
+  std::string hold_id = q.getColumn(0).isNull() ? "" : q.getColumn(0).getString();
+  while (q.executeStep()) {
+  }
+  return hold_id;
 }
 
 }  // namespace
 
-bool succeedJob(store::Conn& c, const std::string& job_id, const std::string& asset_id) {
-  return finalize(c, job_id, "succeeded", asset_id, "", "", "");
+bool finishJob(store::Conn& c, const Job& job) {
+  auto& q = c.statement(
+      "UPDATE jobs SET status = ?2, asset_id = ?3, error_code = ?4, error_message = ?5,"
+      " provider_error = ?6, progress = ?7, chain_pos = ?8, attempts = ?9, state = ?10,"
+      " pending = NULL, next_at = NULL, updated_at = ?11, provider = ?12, attempt_log = ?13,"
+      " cost = ?14, byok = ?15"
+      " WHERE id = ?1 AND status IN ('queued','running') RETURNING hold_id");
+  q.bind(1, job.id);
+  q.bind(2, job.status);
+  if (job.asset_id) q.bind(3, *job.asset_id);
+  if (!job.error_code.empty()) q.bind(4, job.error_code);
+  if (!job.error_message.empty()) q.bind(5, job.error_message);
+  if (!job.provider_error.empty()) q.bind(6, job.provider_error);
+  q.bind(7, job.progress);
+  q.bind(8, job.chain_pos);
+  q.bind(9, job.attempts);
+  if (!job.state.is_null()) q.bind(10, job.state.dump());
+  q.bind(11, job.updated_at);
+  q.bind(12, job.provider());
+  q.bind(13, job.attempt_log.dump());
+  q.bind(14, job.cost);
+  q.bind(15, job.byok ? 1 : 0);
+  if (!q.executeStep()) return false;
+  settle(c, job, holdOf(q));
+  return true;
 }
 
 bool endJob(store::Conn& c, const std::string& job_id, const std::string& status,
             const std::string& error_code, const std::string& message,
             const std::string& provider_error) {
-  return finalize(c, job_id, status, std::nullopt, error_code, message, provider_error);
+  auto& q = c.statement(
+      "UPDATE jobs SET status = ?2, error_code = ?3, error_message = ?4, provider_error = ?5,"
+      " pending = NULL, next_at = NULL, updated_at = ?6"
+      " WHERE id = ?1 AND status IN ('queued','running') RETURNING hold_id");
+  q.bind(1, job_id);
+  q.bind(2, status);
+  if (!error_code.empty()) q.bind(3, error_code);
+  if (!message.empty()) q.bind(4, message);
+  if (!provider_error.empty()) q.bind(5, provider_error);
+  q.bind(6, unixSeconds());
+  if (!q.executeStep()) return false;
+  const std::string hold_id = holdOf(q);
+  auto job = findJob(c, job_id);
+  if (!job) throw std::runtime_error("job " + job_id + " vanished while it ended");
+  settle(c, *job, hold_id);
+  return true;
 }
 
 std::optional<Job> findJob(store::Conn& c, const std::string& id) {

@@ -75,16 +75,23 @@ int64_t unixMillis();
 Result<Job> createJob(store::Conn& c, Job job, int max_active = 0);
 
 // Records progress of an active job (status, progress, provider position,
-// state, pending action, attempts, next timer). A no-op once it is final.
+// state, pending action, attempts, next timer, attempt log). A no-op once it
+// is final.
 void saveJob(store::Conn& c, const Job& job);
 
-// Marks an active job succeeded with `asset_id` and charges the serving
-// entry's credits from its hold (releasing the rest).
-// Returns false (and changes nothing) when the job was already final.
-bool succeedJob(store::Conn& c, const std::string& job_id, const std::string& asset_id);
+// Writes `job` as the executor ends it, in one statement: its final status
+// (succeeded with asset_id, failed with error_code/error_message/
+// provider_error, or canceled), attempt log and position. A success charges
+// the serving entry's credits from the hold (releasing the rest), any other
+// end releases it; the webhook events are queued in the same transaction.
+// Returns false (and changes nothing) when the row was already final.
+bool finishJob(store::Conn& c, const Job& job);
 
-// Marks an active job failed or canceled and releases its hold. Returns false
-// (and changes nothing) when the job was already final.
+// The job log's "running" line (the executor has started its first entry).
+void logRunning(const Job& job);
+
+// Marks an active job failed or canceled by id (a job no executor holds) and
+// releases its hold. Returns false (and changes nothing) when it was final.
 bool endJob(store::Conn& c, const std::string& job_id, const std::string& status,
             const std::string& error_code, const std::string& message,
             const std::string& provider_error);

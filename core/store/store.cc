@@ -1,6 +1,7 @@
 #include "core/store/store.h"
 
 #include "core/common/clock.h"
+#include "core/common/log.h"
 #include "core/store/migrations.h"
 
 #include <atomic>
@@ -143,11 +144,13 @@ void Store::writerLoop() {
 }
 
 void Store::runBatch(std::deque<Task>& batch) {
-  auto& db = writer_conn_->db();
+  log::HoldLines lines;  // the batch's log lines, written once it is done
+  // Prepared once: these run for every write, and exec() would parse them.
+  auto run = [&](const char* sql) { writer_conn_->statement(sql).exec(); };
   std::vector<Status> results;
   results.reserve(batch.size());
   try {
-    db.exec("BEGIN IMMEDIATE");
+    run("BEGIN IMMEDIATE");
   } catch (const std::exception& e) {
     for (auto& task : batch) task.done(internalError(e.what()));
     return;
@@ -155,26 +158,26 @@ void Store::runBatch(std::deque<Task>& batch) {
   for (auto& task : batch) {
     Status status;
     try {
-      db.exec("SAVEPOINT request");
+      run("SAVEPOINT request");
       try {
         status = task.apply(*writer_conn_);
       } catch (const std::exception& e) {
         std::fprintf(stderr, "store: a write failed: %s\n", e.what());
         status = internalError(e.what());
       }
-      if (!status.ok()) db.exec("ROLLBACK TO request");
-      db.exec("RELEASE request");
+      if (!status.ok()) run("ROLLBACK TO request");
+      run("RELEASE request");
     } catch (const std::exception& e) {
       status = internalError(e.what());
     }
     results.push_back(std::move(status));
   }
   try {
-    db.exec("COMMIT");
+    run("COMMIT");
   } catch (const std::exception& e) {
     std::fprintf(stderr, "store: a commit failed: %s\n", e.what());
     try {
-      db.exec("ROLLBACK");
+      run("ROLLBACK");
     } catch (const std::exception&) {
     }
     for (auto& status : results) status = internalError(e.what());

@@ -141,26 +141,28 @@ std::string requestSecret(store::Conn& c, const std::string& user_id) {
   return secret;
 }
 
-void enqueueForJob(store::Conn& c, const std::string& job_id) {
-  const auto job = jobs::findJob(c, job_id);
-  if (!job) return;
-  const std::string_view type = job->status == "succeeded" ? kSucceeded
-                                : job->status == "failed"  ? kFailed
-                                                           : std::string_view();
+void enqueueForJob(store::Conn& c, const jobs::Job& job) {
+  const std::string_view type = job.status == "succeeded" ? kSucceeded
+                                : job.status == "failed"  ? kFailed
+                                                          : std::string_view();
   if (type.empty()) return;
+  const auto url = job.request.find("webhook_url");
+  const bool to_url = url != job.request.end() && url->is_string();
+  auto endpoints = listEndpoints(c, job.user_id);
+  if (endpoints.empty() && !to_url) return;
   const std::string event_id = newId("msg");
   const int64_t now_ms = jobs::unixMillis();
-  for (const auto& e : listEndpoints(c, job->user_id)) {
+  for (const auto& e : endpoints) {
     if (!e.enabled) continue;
     for (const auto& wanted : e.events) {
       if (wanted != type) continue;
-      insertDelivery(c, event_id, type, *job, e.id, e.url, now_ms);
+      insertDelivery(c, event_id, type, job, e.id, e.url, now_ms);
       break;
     }
   }
-  if (auto url = job->request.find("webhook_url"); url != job->request.end() && url->is_string()) {
-    requestSecret(c, job->user_id);  // exists before the first attempt signs with it
-    insertDelivery(c, event_id, type, *job, std::nullopt, url->get<std::string>(), now_ms);
+  if (to_url) {
+    requestSecret(c, job.user_id);  // exists before the first attempt signs with it
+    insertDelivery(c, event_id, type, job, std::nullopt, url->get<std::string>(), now_ms);
   }
 }
 

@@ -19,6 +19,10 @@
 #include <string_view>
 #include <vector>
 
+namespace aigate::jobs {
+struct Job;
+}
+
 namespace aigate::webhooks {
 
 inline constexpr std::string_view kSucceeded = "generation.succeeded";
@@ -50,8 +54,9 @@ bool deleteEndpoint(store::Conn& c, const std::string& user_id, const std::strin
 std::string requestSecret(store::Conn& c, const std::string& user_id);
 
 // Writes the outbox rows of the job's final status (succeeded or failed; a
-// canceled job has no event). Called once, when the job becomes final.
-void enqueueForJob(store::Conn& c, const std::string& job_id);
+// canceled job has no event), from the job as it is being written. Called
+// once, when the job becomes final.
+void enqueueForJob(store::Conn& c, const jobs::Job& job);
 
 struct Delivery {
   std::string id;  // "whd_…"
