@@ -129,6 +129,7 @@ void validate(const Config& c, const std::map<std::string, YAML::Mark>& marks, P
           "must be \"full\" or \"normal\", got \"" + c.store.synchronous + "\"");
   positive("store.group_commit_max", c.store.group_commit_max);
   nonNegative("store.busy_timeout_ms", c.store.busy_timeout_ms);
+  nonNegative("store.reader_mmap_mb", c.store.reader_mmap_mb);
   nonNegative("registration.free_credits", c.registration.free_credits);
   nonNegative("prices.library_image", c.prices.library_image);
   nonNegative("prices.library_video", c.prices.library_video);
@@ -277,6 +278,7 @@ Config parse(const std::string& yaml_text, const std::string& source_name) {
       r.read("synchronous", c.store.synchronous);
       r.read("group_commit_max", c.store.group_commit_max);
       r.read("busy_timeout_ms", c.store.busy_timeout_ms);
+      r.read("reader_mmap_mb", c.store.reader_mmap_mb);
     }
     {
       MapReader r(top.child("registration"), "registration", problems);

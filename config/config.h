@@ -33,6 +33,10 @@ struct StoreConfig {
   // The most write requests that may share one commit.
   int group_commit_max = 256;
   int busy_timeout_ms = 5'000;
+  // How much of the database file each read connection maps (0: none). Every
+  // commit empties a reader's page cache; mapped pages are read again without
+  // a system call. They are the OS's page cache (counted in RSS as file pages).
+  int reader_mmap_mb = 256;
 };
 
 struct RegistrationConfig {

@@ -27,8 +27,14 @@ class Problems {
   explicit Problems(std::string file) : file_(std::move(file)) {}
   void add(int line, const std::string& where, const std::string& problem) {
     std::string text = file_;
-    if (line > 0) text += ":" + std::to_string(line);
-    text += ": " + where + ": " + problem;
+    if (line > 0) {
+      text += ':';
+      text += std::to_string(line);
+    }
+    text += ": ";
+    text += where;
+    text += ": ";
+    text += problem;
     lines_.push_back(std::move(text));
   }
   void throwIfAny() const {

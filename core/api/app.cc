@@ -320,10 +320,14 @@ void App::runWrite(std::shared_ptr<Request> req, Access access,
     c.statement("RELEASE handler").exec();
     state->reply = result.ok() ? std::move(result.value()) : Reply::fromError(result.error());
     if (caller) {
-      state->balance = credits::balanceOf(c, caller->user.id)->available();
+      // The balance for the body and the header; a reply that answers after
+      // the commit (a generation waited for) has its own.
       auto& body = state->reply.body;
-      if (body.is_object() && !body.contains("credits_balance"))
-        body["credits_balance"] = *state->balance;
+      const bool in_body = body.is_object() && body.contains("credits_balance");
+      if (!in_body || !state->reply.after_commit) {
+        state->balance = credits::balanceOf(c, caller->user.id)->available();
+        if (body.is_object() && !in_body) body["credits_balance"] = *state->balance;
+      }
     }
     if (isOpenAiPath(req->path)) toOpenAiShape(state->reply);  // replayed as sent
     if (idempotent) {

@@ -127,12 +127,20 @@ Result<GenerateRequest> readRequest(Context& ctx) {
 }
 
 // The reply of a finished (or still running) generation job.
+// What the executor's end of the job brought (job.asset, balance_after) is
+// used as it is; the rest is read.
 Reply jobReply(App& app, const std::string& base_url, const jobs::Job& job) {
-  auto& reader = app.store().reader();
-  auto balance = credits::balanceOf(reader, job.user_id);
-  const int64_t available = balance ? balance->available() : 0;
+  int64_t available = 0;
+  if (job.balance_after) {
+    available = *job.balance_after;
+  } else if (auto balance = credits::balanceOf(app.store().reader(), job.user_id)) {
+    available = balance->available();
+  }
   if (job.status == "succeeded" && job.asset_id) {
-    if (auto asset = library::findAsset(reader, *job.asset_id)) {
+    std::optional<library::Asset> asset;
+    if (job.asset) asset = *job.asset;
+    else asset = library::findAsset(app.store().reader(), *job.asset_id);
+    if (asset) {
       return Reply::json(200, {{"source", "generated"},
                                {"asset", library::assetJson(*asset, base_url)},
                                {"credits_charged", job.cost},
@@ -201,10 +209,10 @@ Outcome generate(Context& ctx, const std::string& kind) {
                      base_url = ctx.app.baseUrl(ctx.req)](store::Conn& c) -> Result<Reply> {
     auto created = jobs::createJob(c, job, max_active);
     if (!created) return created.error();
-    Reply reply = jobReply(app, base_url, *created);
     // The row was written in this transaction; answer from it, not a reader.
-    auto balance = credits::balanceOf(c, created->user_id);
-    if (balance) reply.body["credits_balance"] = balance->available();
+    if (auto balance = credits::balanceOf(c, created->user_id)) created->balance_after = balance->available();
+    Reply reply = jobReply(app, base_url, *created);
+    created->balance_after.reset();
     reply.after_commit = [&app, base_url, job = *created, wait_s](
                              Reply provisional, std::function<void(Reply)> send) {
       jobs::Executor* executor = app.executor();

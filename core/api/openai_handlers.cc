@@ -256,7 +256,7 @@ class ImageBatch : public std::enable_shared_from_this<ImageBatch> {
       const auto& job = finals_[i];
       std::optional<library::Asset> asset;
       if (job && job->status == "succeeded" && job->asset_id)
-        asset = library::findAsset(reader, *job->asset_id);
+        asset = job->asset ? *job->asset : library::findAsset(reader, *job->asset_id);
       if (!asset) {
         if (!failure) failure = jobError(ids_[i], job, answer_.wait_s);
         continue;

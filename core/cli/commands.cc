@@ -26,6 +26,7 @@ std::unique_ptr<store::Store> openStore(const config::Config& cfg) {
   options.synchronous_full = cfg.store.synchronous == "full";
   options.group_commit_max = cfg.store.group_commit_max;
   options.busy_timeout_ms = cfg.store.busy_timeout_ms;
+  options.reader_mmap_bytes = int64_t{cfg.store.reader_mmap_mb} << 20;
   auto store = std::make_unique<store::Store>(options);
   // An import that died while bulk loading left the search index incomplete.
   Status repaired = store->writeSync([](store::Conn& c) {

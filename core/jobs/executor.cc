@@ -602,7 +602,9 @@ struct Executor::Loop {
       }
       ex->store_.write(
           [job, asset = std::move(asset.value())](store::Conn& c) -> Status {
-            job->asset_id = library::insertAsset(c, asset).id;
+            auto inserted = library::insertAsset(c, asset);
+            job->asset_id = inserted.id;
+            job->asset = std::make_shared<const library::Asset>(std::move(inserted.asset));
             if (!finishJob(c, *job)) return Error(ErrorCode::kInvalidRequest, "the job ended meanwhile");
             return Status::Ok();
           },

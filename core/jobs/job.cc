@@ -202,18 +202,22 @@ namespace {
 // What every end shares, once the row is final: settles the hold (a success
 // captures job.cost, anything else releases), queues the webhook events with
 // the status, counts and logs.
-void settle(store::Conn& c, const Job& job, const std::string& hold_id) {
+// Returns the owner's balance after.
+std::optional<credits::Balance> settle(store::Conn& c, const Job& job, const std::string& hold_id) {
   const bool succeeded = job.status == "succeeded";
+  std::optional<credits::Balance> after;
   if (!hold_id.empty()) {
     auto settled = succeeded ? credits::capture(c, hold_id, job.cost) : credits::release(c, hold_id);
     if (!settled)
       throw std::runtime_error("job " + job.id + ": cannot settle hold " + hold_id + ": " +
                                settled.error().message());
+    after = *settled;
   }
   webhooks::enqueueForJob(c, job);  // the event commits with the status, or neither does
   metrics::countJobEnded(job.kind, job.provider(), job.status);
   logTransition(job.status, {job.id, job.user_id, job.kind, job.provider(), job.request_id,
                              succeeded ? job.cost : 0, job.error_code});
+  return after;
 }
 
 std::string holdOf(SQLite::Statement& q) {
@@ -225,7 +229,7 @@ std::string holdOf(SQLite::Statement& q) {
 
 }  // namespace
 
-bool finishJob(store::Conn& c, const Job& job) {
+bool finishJob(store::Conn& c, Job& job) {
   auto& q = c.statement(
       "UPDATE jobs SET status = ?2, asset_id = ?3, error_code = ?4, error_message = ?5,"
       " provider_error = ?6, progress = ?7, chain_pos = ?8, attempts = ?9, state = ?10,"
@@ -248,7 +252,12 @@ bool finishJob(store::Conn& c, const Job& job) {
   q.bind(14, job.cost);
   q.bind(15, job.byok ? 1 : 0);
   if (!q.executeStep()) return false;
-  settle(c, job, holdOf(q));
+  auto after = settle(c, job, holdOf(q));
+  if (!after) {
+    auto balance = credits::balanceOf(c, job.user_id);
+    if (balance) after = *balance;
+  }
+  if (after) job.balance_after = after->available();
   return true;
 }
 

@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -60,6 +61,11 @@ struct Job {
   int64_t created_at = 0;
   int64_t updated_at = 0;
 
+  // Not stored: what the executor's end of the job produced, for the reply
+  // to whoever waited (so that it reads nothing back).
+  std::shared_ptr<const library::Asset> asset;  // the asset_id's row
+  std::optional<int64_t> balance_after;          // the owner's available credits
+
   const ChainEntry& entry() const { return chain.at(static_cast<size_t>(chain_pos)); }
   const std::string& provider() const { return entry().provider; }
   bool active() const { return status == "queued" || status == "running"; }
@@ -84,8 +90,9 @@ void saveJob(store::Conn& c, const Job& job);
 // provider_error, or canceled), attempt log and position. A success charges
 // the serving entry's credits from the hold (releasing the rest), any other
 // end releases it; the webhook events are queued in the same transaction.
-// Returns false (and changes nothing) when the row was already final.
-bool finishJob(store::Conn& c, const Job& job);
+// Returns false (and changes nothing) when the row was already final; else
+// sets job.balance_after.
+bool finishJob(store::Conn& c, Job& job);
 
 // The job log's "running" line (the executor has started its first entry).
 void logRunning(const Job& job);

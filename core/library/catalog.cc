@@ -152,8 +152,13 @@ Inserted insertAsset(store::Conn& c, Asset a) {
   if (a.prompt) q.bind(i, *a.prompt);
   ++i;
   q.bind(i++, a.created_at);
-  if (q.exec() == 0) return {findAssetBySha(c, a.sha256)->id, false};  // the same file is in already
-  return {a.id, true};
+  if (q.exec() == 0) {  // the same file is in already
+    Asset existing = *findAssetBySha(c, a.sha256);
+    std::string id = existing.id;
+    return {std::move(id), false, std::move(existing)};
+  }
+  std::string id = a.id;
+  return {std::move(id), true, std::move(a)};
 }
 
 namespace {

@@ -14,11 +14,12 @@
 namespace aigate::library {
 
 // Inserts `asset` (id and created_at are filled in when empty). When an asset
-// with the same content hash exists, nothing is written and that asset's id
-// is returned with `inserted` false.
+// with the same content hash exists, nothing is written and that asset is
+// returned with `inserted` false.
 struct Inserted {
   std::string id;
   bool inserted = false;
+  Asset asset;  // the row: the new one, or the one that has the same file
 };
 Inserted insertAsset(store::Conn& c, Asset asset);
 

@@ -12,14 +12,16 @@ namespace {
 constexpr int kCandidates = 25;
 constexpr double kDescriptionWeight = 0.6;
 
+// The words of one asset text that count (queryTerms' limit).
+constexpr size_t kMaxAssetTerms = 512;
+
 void addStems(std::string_view text, std::unordered_set<std::string>& out) {
-  for (const auto& term : queryTerms(text, 512)) out.insert(stem(term));
+  for (const auto& term : queryTerms(text, kMaxAssetTerms)) out.insert(stem(term));
 }
 
-}  // namespace
-
-double matchScore(const std::vector<std::string>& prompt_terms, const Asset& asset) {
-  if (prompt_terms.empty()) return 0;
+// matchScore() by building the asset's stem sets whole: for the rare asset
+// with a text longer than kMaxAssetTerms words.
+double matchScoreBySets(const std::vector<std::string>& prompt_terms, const Asset& asset) {
   std::unordered_set<std::string> strong;
   std::unordered_set<std::string> weak;
   addStems(asset.title, strong);
@@ -35,6 +37,29 @@ double matchScore(const std::vector<std::string>& prompt_terms, const Asset& ass
       covered += kDescriptionWeight;
   }
   return std::clamp(covered / static_cast<double>(prompt_terms.size()), 0.0, 1.0);
+}
+
+}  // namespace
+
+double matchScore(const std::vector<std::string>& prompt_terms, const Asset& asset) {
+  if (prompt_terms.empty()) return 0;
+  // Looks the prompt's few stems up in the asset's words: no sets of every
+  // word of every candidate, and a word is stemmed only when it may match.
+  const size_t n = prompt_terms.size();
+  std::vector<std::string> stems;
+  stems.reserve(n);
+  for (const auto& term : prompt_terms) stems.push_back(stem(term));
+  std::vector<char> strong(n, 0);
+  std::vector<char> weak(n, 0);
+  bool decided = findStems(asset.title, stems, strong, kMaxAssetTerms) &&
+                 findStems(asset.topic, stems, strong, kMaxAssetTerms);
+  for (size_t t = 0; decided && t < asset.tags.size(); ++t)
+    decided = findStems(asset.tags[t], stems, strong, kMaxAssetTerms);
+  decided = decided && findStems(asset.description, stems, weak, kMaxAssetTerms);
+  if (!decided) return matchScoreBySets(prompt_terms, asset);
+  double covered = 0;
+  for (size_t k = 0; k < n; ++k) covered += strong[k] ? 1 : weak[k] ? kDescriptionWeight : 0;
+  return std::clamp(covered / static_cast<double>(n), 0.0, 1.0);
 }
 
 std::optional<Match> bestMatch(store::Conn& c, const MatchRequest& request) {

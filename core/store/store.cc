@@ -105,6 +105,9 @@ Conn& Store::reader() {
   auto& slot = t_readers[id_];
   if (!slot) {
     auto db = open(/*read_only=*/true);
+    // Every commit empties a reader's page cache (WAL mode): with the file
+    // mapped, reading its pages again costs no system call.
+    db->exec("PRAGMA mmap_size = " + std::to_string(options_.reader_mmap_bytes));
     slot = std::make_unique<Conn>(std::move(db));
   }
   return *slot;
