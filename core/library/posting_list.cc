@@ -1,28 +1,16 @@
 #include "core/library/posting_list.h"
 
+#include "core/library/bit_pack.h"
+
 #include <algorithm>
 #include <bit>
-#include <cstring>
 
 namespace aigate::library {
 namespace {
 
-// The bitmap is read as little-endian 64-bit words of data_ (bit `doc` is
-// bit doc & 7 of byte doc >> 3).
-static_assert(std::endian::native == std::endian::little);
-
 // A term in at least 1/kDenseShare of the docs is stored as a bitmap.
 constexpr size_t kDenseShare = 16;
 constexpr size_t kDenseMinDocs = 64;
-// Zero bytes after the last packed block: the last gap of a block is read
-// with an 8-byte load that may run up to 7 bytes past it.
-constexpr size_t kPadding = 8;
-
-uint64_t load64(const uint8_t* p) {
-  uint64_t v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
 
 }  // namespace
 
@@ -49,25 +37,25 @@ void PostingList::setBit(uint32_t doc) {
 }
 
 void PostingList::packTail() {
-  uint32_t widest = 0;
-  for (size_t j = 1; j < kBlock; ++j) widest = std::max(widest, tail_[j] - tail_[j - 1] - 1);
-  const int width = std::bit_width(widest);
-  if (!data_.empty()) data_.resize(data_.size() - kPadding);
-  skips_.push_back({tail_.front(), static_cast<uint32_t>(data_.size())});
-  data_.push_back(static_cast<uint8_t>(width));
-  uint64_t pending = 0;  // bits not written yet, lowest first
-  int held = 0;
-  for (size_t j = 1; j < kBlock; ++j) {
-    pending |= uint64_t{tail_[j] - tail_[j - 1] - 1} << held;
-    held += width;
-    for (; held >= 8; held -= 8, pending >>= 8) data_.push_back(static_cast<uint8_t>(pending));
-  }
-  if (held > 0) data_.push_back(static_cast<uint8_t>(pending));
-  data_.insert(data_.end(), kPadding, 0);
+  auto gap = [&](size_t i) { return uint64_t{tail_[i + 1] - tail_[i] - 1}; };
+  uint64_t widest = 0;
+  for (size_t i = 0; i + 1 < kBlock; ++i) widest = std::max(widest, gap(i));
+  const int width = bitpack::widthFor(widest);  // at most 32: gaps are below 2^32
+  // The width byte goes in the padding of the previous block, or in front.
+  const size_t offset = data_.empty() ? 0 : data_.size() - bitpack::kPadding;
+  if (data_.empty())
+    data_.assign(1 + bitpack::kPadding, 0);
+  else
+    data_.insert(data_.end() - bitpack::kPadding, 0);
+  data_[offset] = static_cast<uint8_t>(width);
+  skips_.push_back({tail_.front(), static_cast<uint32_t>(offset)});
+  bitpack::append(data_, kBlock - 1, width, gap);
   tail_.clear();
 }
 
-uint64_t PostingList::word(size_t w) const { return load64(data_.data() + w * sizeof(uint64_t)); }
+uint64_t PostingList::word(size_t w) const {
+  return bitpack::load64(data_.data() + w * sizeof(uint64_t));
+}
 
 size_t PostingList::rankOfWord(size_t w) const {
   size_t rank = ranks_[w >> 3];
@@ -144,15 +132,9 @@ void PostingList::Cursor::load(size_t b) {
     const int width = *p++;
     uint32_t doc = l.skips_[b].first;
     docs_[0] = doc;
-    if (width == 0) {
-      for (uint32_t j = 1; j < kBlock; ++j) docs_[j] = ++doc;
-    } else {
-      const uint64_t mask = (uint64_t{1} << width) - 1;
-      size_t bit = 0;
-      for (uint32_t j = 1; j < kBlock; ++j, bit += static_cast<size_t>(width)) {
-        doc += 1 + static_cast<uint32_t>((load64(p + (bit >> 3)) >> (bit & 7)) & mask);
-        docs_[j] = doc;
-      }
+    for (uint32_t j = 1; j < kBlock; ++j) {
+      doc += 1 + static_cast<uint32_t>(bitpack::read(p, j - 1, width));
+      docs_[j] = doc;
     }
     n_ = kBlock;
   } else if (b == l.skips_.size()) {

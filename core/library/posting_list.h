@@ -98,7 +98,7 @@ class PostingList {
   bool dense_ = false;
   std::vector<uint8_t> weights_;
   // Packed: per block a width byte then the gaps (doc - previous doc - 1),
-  // followed by kPadding zero bytes so that a gap is read with one 8-byte
+  // followed by bitpack::kPadding zero bytes so that a gap is read with one 8-byte
   // load. Dense: the bitmap, bit `doc` set when the list holds it.
   std::vector<uint8_t> data_;
   std::vector<Skip> skips_;      // packed only

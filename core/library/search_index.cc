@@ -1,6 +1,7 @@
 #include "core/library/search_index.h"
 
 #include "core/library/posting_list.h"
+#include "core/library/seq_column.h"
 
 #include <sqlite3.h>
 
@@ -70,17 +71,20 @@ class Values {
 };
 
 // What a search reads of every matching doc, packed in 8 bytes so that the
-// per-doc array stays small enough for the caches: the length, the deleted
-// and owned flags, and the type and aspect ratio ids (a larger id than the
-// field holds reads as the field's maximum and is kept in Data::wide_ids).
-constexpr uint64_t kDeletedBit = uint64_t{1} << 32;
-constexpr uint64_t kOwnedBit = uint64_t{1} << 33;
-constexpr int kTypeShift = 34;
-constexpr uint64_t kTypeMax = 63;  // 6 bits
-constexpr int kAspectShift = 40;
-constexpr uint64_t kAspectMax = 4095;  // 12 bits
-
-uint32_t lengthOf(uint64_t key) { return static_cast<uint32_t>(key); }
+// per-doc array is all the index keeps per doc (with the seqs) and stays
+// small enough for the caches: the length, the deleted flag, and the type,
+// aspect ratio, topic and owner ids. A value the field cannot hold reads as
+// the field's maximum and is kept in Data::wide_ids.
+struct Field {
+  int shift;
+  uint64_t max;
+};
+constexpr Field kLength{0, 0xFFFF};  // 16 bits
+constexpr uint64_t kDeletedBit = uint64_t{1} << 16;
+constexpr Field kType{17, 63};                     // 6 bits
+constexpr Field kAspect{23, 1023};                 // 10 bits
+constexpr Field kTopic{33, 8191};                  // 13 bits
+constexpr Field kOwner{46, (uint64_t{1} << 18) - 1};  // 18 bits; 0: the shared library
 
 std::string dbError(sqlite3* db, const char* what) {
   return std::string("search index: ") + what + ": " + (db ? sqlite3_errmsg(db) : "out of memory");
@@ -223,11 +227,9 @@ struct SearchIndex::Data {
   std::vector<PostingList> postings;
   std::unordered_map<uint64_t, uint32_t> heavy_weights;  // (term << 32 | doc) → weight
   // By doc, in seq order (so that ties broken by doc are broken by seq).
-  std::vector<int64_t> seqs;
-  std::vector<uint64_t> keys;       // see kDeletedBit
-  std::vector<uint32_t> topic_of;
-  std::vector<uint32_t> owner_of;  // 0: the shared library
-  std::unordered_map<uint64_t, uint32_t> wide_ids;  // (shift << 32 | doc) → type/aspect id
+  SeqColumn seqs;
+  std::vector<uint64_t> keys;                        // see Field
+  std::unordered_map<uint64_t, uint32_t> wide_ids;  // (shift << 32 | doc) → value
   Values types, topics, aspects, owners;
   std::vector<uint32_t> pending_deleted;  // sorted: deleted docs still in posting lists
   int64_t live = 0;          // docs not deleted: FTS5's row count
@@ -240,16 +242,17 @@ struct SearchIndex::Data {
     return heavy_weights.at((uint64_t{term} << 32) | doc);
   }
 
-  // The type or aspect id packed at `shift` in the key of `doc`.
-  uint32_t packedId(uint64_t key, uint32_t doc, int shift, uint64_t max) const {
-    const uint64_t id = (key >> shift) & max;
-    if (id != max) return static_cast<uint32_t>(id);
-    return wide_ids.at((uint64_t(shift) << 32) | doc);
+  // The value of `field` in `key`, the key of `doc`.
+  uint32_t get(uint64_t key, uint32_t doc, Field field) const {
+    const uint64_t value = (key >> field.shift) & field.max;
+    if (value != field.max) return static_cast<uint32_t>(value);
+    return wide_ids.at((uint64_t(field.shift) << 32) | doc);
   }
-  uint64_t pack(uint32_t doc, uint32_t id, int shift, uint64_t max) {
-    if (id < max) return uint64_t{id} << shift;
-    wide_ids[(uint64_t(shift) << 32) | doc] = id;
-    return max << shift;
+  // `value` as `field` of the key of `doc`.
+  uint64_t pack(uint32_t doc, uint32_t value, Field field) {
+    if (value < field.max) return uint64_t{value} << field.shift;
+    wide_ids[(uint64_t(field.shift) << 32) | doc] = value;
+    return field.max << field.shift;
   }
 
   // The number of live docs holding `term`: FTS5's hit count for it.
@@ -286,16 +289,15 @@ struct SearchIndex::Data {
 
   // The live doc of `seq`, or -1.
   int64_t liveDoc(int64_t seq) const {
-    auto it = std::lower_bound(seqs.begin(), seqs.end(), seq);
-    if (it == seqs.end() || *it != seq) return -1;
-    const auto doc = static_cast<size_t>(it - seqs.begin());
+    const size_t doc = seqs.lowerBound(seq);
+    if (doc == seqs.size() || seqs[doc] != seq) return -1;
     return deleted(doc) ? -1 : static_cast<int64_t>(doc);
   }
 
   void markDeleted(size_t doc) {
     keys[doc] |= kDeletedBit;
     --live;
-    total_length -= lengthOf(keys[doc]);
+    total_length -= get(keys[doc], static_cast<uint32_t>(doc), kLength);
     const auto d = static_cast<uint32_t>(doc);
     pending_deleted.insert(std::upper_bound(pending_deleted.begin(), pending_deleted.end(), d), d);
     if (pending_deleted.size() > kCompactAfter) compact();
@@ -318,8 +320,6 @@ struct SearchIndex::Data {
     while (!keys.empty() && deleted(keys.size() - 1)) {
       keys.pop_back();
       seqs.pop_back();
-      topic_of.pop_back();
-      owner_of.pop_back();
     }
   }
 
@@ -361,11 +361,10 @@ struct SearchIndex::Data {
       }
       const SQLite::Column owner = q.getColumn(7);
       const uint32_t owner_id = owner.isNull() ? 0 : owners.idOf(owner.getText());
-      keys.push_back(uint64_t{length} | (owner_id ? kOwnedBit : 0) |
-                     pack(doc, types.idOf(q.getColumn(5).getText()), kTypeShift, kTypeMax) |
-                     pack(doc, aspects.idOf(q.getColumn(6).getText()), kAspectShift, kAspectMax));
-      topic_of.push_back(topics.idOf(q.getColumn(4).getText()));
-      owner_of.push_back(owner_id);
+      keys.push_back(pack(doc, length, kLength) | pack(doc, owner_id, kOwner) |
+                     pack(doc, types.idOf(q.getColumn(5).getText()), kType) |
+                     pack(doc, aspects.idOf(q.getColumn(6).getText()), kAspect) |
+                     pack(doc, topics.idOf(q.getColumn(4).getText()), kTopic));
       seqs.push_back(q.getColumn(0).getInt64());
       ++live;
       total_length += length;
@@ -379,17 +378,14 @@ struct SearchIndex::Data {
     for (auto& p : postings) p.fit(keys.size());
     postings.shrink_to_fit();
     keys.shrink_to_fit();
-    topic_of.shrink_to_fit();
-    owner_of.shrink_to_fit();
-    seqs.shrink_to_fit();
+    seqs.shrinkToFit();
   }
 
   // Memory held, roughly (allocator overhead aside).
   size_t bytes() const {
     size_t n = (postings.capacity() - postings.size()) * sizeof(PostingList) +
-               keys.capacity() * sizeof(uint64_t) +
-               (topic_of.capacity() + owner_of.capacity()) * sizeof(uint32_t) +
-               seqs.capacity() * sizeof(int64_t) + (heavy_weights.size() + wide_ids.size()) * 32;
+               keys.capacity() * sizeof(uint64_t) + seqs.bytes() +
+               (heavy_weights.size() + wide_ids.size()) * 32;
     for (const auto& p : postings) n += p.bytes();
     for (const auto& [k, v] : terms) n += sizeof(k) + k.capacity() + sizeof(v) + 2 * sizeof(void*);
     return n + types.bytes() + topics.bytes() + aspects.bytes() + owners.bytes();
@@ -507,11 +503,11 @@ std::optional<IndexResult> SearchIndex::search(const std::vector<std::string>& t
   if (filters.aspect_ratio && !(aspect = d.aspects.find(*filters.aspect_ratio))) return result;
   const uint32_t viewer = filters.viewer ? d.owners.find(*filters.viewer).value_or(0) : 0;
   auto passes = [&](uint32_t doc, uint64_t key) {
-    return (key & kDeletedBit) == 0 &&
-           (!type || d.packedId(key, doc, kTypeShift, kTypeMax) == *type) &&
-           (!aspect || d.packedId(key, doc, kAspectShift, kAspectMax) == *aspect) &&
-           (!topic || d.topic_of[doc] == *topic) &&
-           ((key & kOwnedBit) == 0 || d.owner_of[doc] == viewer);
+    if ((key & kDeletedBit) != 0) return false;
+    const uint32_t owner = d.get(key, doc, kOwner);
+    return (owner == 0 || owner == viewer) && (!type || d.get(key, doc, kType) == *type) &&
+           (!aspect || d.get(key, doc, kAspect) == *aspect) &&
+           (!topic || d.get(key, doc, kTopic) == *topic);
   };
 
   // One phrase per token, in query order (bm25 sums them in that order);
@@ -547,7 +543,7 @@ std::optional<IndexResult> SearchIndex::search(const std::vector<std::string>& t
   std::vector<const uint8_t*> weights_of;
   for (uint32_t term : lists) weights_of.push_back(d.postings[term].weights());
   auto score = [&](uint32_t doc, uint64_t key, const uint32_t* pos) {
-    const uint32_t length = lengthOf(key);
+    const uint32_t length = d.get(key, doc, kLength);
     double norm = length < norm_by_length.size() ? norm_by_length[length] : -1.0;
     if (norm < 0) {
       norm = kK1 * (1 - kB + kB * static_cast<double>(length) / avgdl);

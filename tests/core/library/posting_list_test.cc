@@ -3,8 +3,9 @@
 // around the 128-doc block boundaries.
 #include "core/library/posting_list.h"
 
-#include <algorithm>
 #include <catch2/catch.hpp>
+
+#include <algorithm>
 #include <limits>
 #include <random>
 #include <vector>
