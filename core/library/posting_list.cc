@@ -12,9 +12,19 @@ namespace {
 constexpr size_t kDenseShare = 16;
 constexpr size_t kDenseMinDocs = 64;
 
+// Makes room for `more` elements, growing by a quarter rather than doubling:
+// while the index is built its lists are all growing, and doubling would
+// leave a third of the memory they hold unused on average.
+template <typename T>
+void reserveMore(std::vector<T>& v, size_t more) {
+  if (v.size() + more <= v.capacity()) return;
+  v.reserve(std::max(v.size() + more, v.capacity() + v.capacity() / 4 + 16));
+}
+
 }  // namespace
 
 void PostingList::append(uint32_t doc, uint8_t weight) {
+  reserveMore(weights_, 1);
   weights_.push_back(weight);
   addDoc(doc);
 }
@@ -43,11 +53,14 @@ void PostingList::packTail() {
   const int width = bitpack::widthFor(widest);  // at most 32: gaps are below 2^32
   // The width byte goes in the padding of the previous block, or in front.
   const size_t offset = data_.empty() ? 0 : data_.size() - bitpack::kPadding;
+  reserveMore(data_, 1 + ((kBlock - 1) * static_cast<size_t>(width) + 7) / 8 +
+                         (data_.empty() ? bitpack::kPadding : 0));
   if (data_.empty())
     data_.assign(1 + bitpack::kPadding, 0);
   else
     data_.insert(data_.end() - bitpack::kPadding, 0);
   data_[offset] = static_cast<uint8_t>(width);
+  reserveMore(skips_, 1);
   skips_.push_back({tail_.front(), static_cast<uint32_t>(offset)});
   bitpack::append(data_, kBlock - 1, width, gap);
   tail_.clear();

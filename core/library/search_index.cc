@@ -4,6 +4,9 @@
 #include "core/library/seq_column.h"
 
 #include <sqlite3.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include <algorithm>
 #include <array>
@@ -85,6 +88,15 @@ constexpr Field kType{17, 63};                     // 6 bits
 constexpr Field kAspect{23, 1023};                 // 10 bits
 constexpr Field kTopic{33, 8191};                  // 13 bits
 constexpr Field kOwner{46, (uint64_t{1} << 18) - 1};  // 18 bits; 0: the shared library
+
+// Gives the pages freed while the index was built (its lists outgrew their
+// buffers; a rebuild drops the old index) back to the system: glibc keeps
+// them otherwise, and the process would stay near its peak size.
+void releaseFreedMemory() {
+#ifdef __GLIBC__
+  malloc_trim(0);
+#endif
+}
 
 std::string dbError(sqlite3* db, const char* what) {
   return std::string("search index: ") + what + ": " + (db ? sqlite3_errmsg(db) : "out of memory");
@@ -323,6 +335,20 @@ struct SearchIndex::Data {
     }
   }
 
+  // Makes room in keys for the rows with seq > `after`: all of them at
+  // once (growing by doubling leaves up to half the array unused), and
+  // an eighth more when catching up, so that one new row at a time does not
+  // copy the array each time.
+  void reserveKeys(store::Conn& c, int64_t after) {
+    auto& count = c.statement("SELECT COUNT(*) FROM assets WHERE seq > ?");
+    count.bind(1, after);
+    count.executeStep();
+    const auto rows = static_cast<size_t>(count.getColumn(0).getInt64());
+    count.reset();
+    if (keys.capacity() < keys.size() + rows)
+      keys.reserve(keys.size() + std::max(rows, keys.size() / 8));
+  }
+
   // Indexes the rows with seq > `after`, in seq order.
   // REQUIRES: no doc has a seq above `after` (see trimDeletedTail).
   void appendRows(store::Conn& c, int64_t after, Tokenizer& tokenizer) {
@@ -330,6 +356,7 @@ struct SearchIndex::Data {
         "SELECT seq, title, tags, description, topic, type, aspect_ratio, owner_id"
         " FROM assets WHERE seq > ? ORDER BY seq");
     q.bind(1, after);
+    reserveKeys(c, after);
     std::vector<std::pair<uint32_t, uint32_t>> found;  // (term, column weight) per token
     while (q.executeStep()) {
       found.clear();
@@ -453,8 +480,12 @@ bool SearchIndex::catchUp(store::Conn& c) {
     std::fprintf(stderr, "library: search index of %lld assets built in %.2f s, %.0f MiB\n",
                  static_cast<long long>(fresh->live), seconds,
                  static_cast<double>(fresh->bytes()) / (1024.0 * 1024.0));
-    std::unique_lock lock(mutex_);
-    data_ = std::move(fresh);
+    {
+      std::unique_lock lock(mutex_);
+      data_.swap(fresh);
+    }
+    fresh.reset();  // the index replaced, if any: freed outside the lock
+    releaseFreedMemory();
   } else {
     std::unique_lock lock(mutex_);
     for (size_t doc : gone) data_->markDeleted(doc);
