@@ -427,6 +427,11 @@ int64_t SearchIndex::size() const {
   return data_ ? data_->live : 0;
 }
 
+size_t SearchIndex::memoryBytes() const {
+  std::shared_lock lock(mutex_);
+  return data_ ? data_->bytes() : 0;
+}
+
 bool SearchIndex::catchUp(store::Conn& c) {
   const int64_t seen = readVersion(c);
   if (applied_version_.load() == seen) return true;
