@@ -123,6 +123,7 @@ void PostingList::Cursor::load(size_t b) {
   block_ = b;
   i_ = 0;
   n_ = 0;
+  docs_[0] = kEnd;  // until a doc is decoded
   if (l.dense_) {
     const size_t words = l.data_.size() / sizeof(uint64_t);
     size_t w = 2 * b;

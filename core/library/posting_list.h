@@ -27,6 +27,8 @@ namespace aigate::library {
 class PostingList {
  public:
   static constexpr size_t kBlock = 128;
+  // Above every doc (docs are below 2^32 - 1).
+  static constexpr uint32_t kEnd = 0xFFFFFFFF;
 
   size_t size() const { return count_; }
   bool dense() const { return dense_; }
@@ -57,7 +59,7 @@ class PostingList {
    public:
     explicit Cursor(const PostingList& list) : list_(&list) { load(0); }
     bool done() const { return i_ >= n_; }
-    // REQUIRES: !done().
+    // kEnd once done(), so that a merge needs no other test.
     uint32_t doc() const { return docs_[i_]; }
     size_t pos() const { return first_pos_ + i_; }
     void next() {

@@ -673,13 +673,12 @@ std::optional<IndexResult> SearchIndex::search(const std::vector<std::string>& t
   } else {
     // Merge the lists doc by doc.
     for (;;) {
-      uint32_t doc = kAbsent;
-      for (const auto& c : cursors)
-        if (!c.done()) doc = std::min(doc, c.doc());
-      if (doc == kAbsent) break;
+      uint32_t doc = PostingList::kEnd;
+      for (const auto& c : cursors) doc = std::min(doc, c.doc());
+      if (doc == PostingList::kEnd) break;
       batch.push_back(doc);
       for (auto& c : cursors) {
-        if (c.done() || c.doc() != doc) {
+        if (c.doc() != doc) {
           batch_pos.push_back(kAbsent);
           continue;
         }

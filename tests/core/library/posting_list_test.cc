@@ -75,6 +75,7 @@ void check(const PostingList& list, const Expected& e, std::mt19937& rng) {
       INFO("target " << target);
       if (static_cast<size_t>(at) == e.docs.size()) {
         REQUIRE(c->done());
+        REQUIRE(c->doc() == PostingList::kEnd);
       } else {
         REQUIRE_FALSE(c->done());
         REQUIRE(c->doc() == e.docs[static_cast<size_t>(at)]);
