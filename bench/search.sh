@@ -2,8 +2,8 @@
 # Search on a synthetic library of ASSETS assets (default 1,000,000; words
 # drawn by a Zipf-Mandelbrot law from a 6,000-word vocabulary): load time, p50/p99/max
 # latency of 2–3 word queries taken from random assets, which index answered
-# them and how long the first search took to build it, peak RSS. Appends the
-# row to bench/results.md.
+# them and how long the first search took to build it, the index's own size,
+# peak RSS. Appends the row to bench/results.md.
 #
 #   bench/search.sh [ASSETS] [QUERIES]
 set -euo pipefail
@@ -14,15 +14,15 @@ cmake -S . -B build/bench -DCMAKE_BUILD_TYPE=Release -DAIGATE_BUILD_TESTS=OFF -D
 cmake --build build/bench -j"$(nproc)" --target search_bench >/dev/null
 data=${BENCH_DATA:-build/bench/search-zm-$assets}
 row=$(build/bench/bench/search_bench "$data" "$assets" "$queries")
-header="| assets | load | load s | index | index build s | p50 ms | p99 ms | max ms | avg hits | peak RSS MiB |"
+header="| assets | load | load s | index | index build s | p50 ms | p99 ms | max ms | avg hits | index MiB | peak RSS MiB |"
 echo "$header"
-echo "|---|---|---|---|---|---|---|---|---|---|"
+echo "|---|---|---|---|---|---|---|---|---|---|---|"
 echo "$row"
 {
   echo
   echo "search, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(git rev-parse --short HEAD): \`bench/search.sh $assets $queries\`"
   echo
   echo "$header"
-  echo "|---|---|---|---|---|---|---|---|---|---|"
+  echo "|---|---|---|---|---|---|---|---|---|---|---|"
   echo "$row"
 } >>bench/results.md

@@ -162,7 +162,8 @@ int main(int argc, char** argv) {
   std::fprintf(stderr, "\n");
 
   const auto build_start = Clock::now();
-  const bool in_memory = aigate::library::searchIndexFor(reader) != nullptr;
+  const auto index = aigate::library::searchIndexFor(reader);
+  const bool in_memory = index != nullptr;
   const double build_s = std::chrono::duration<double>(Clock::now() - build_start).count();
 
   std::vector<double> ms;
@@ -196,11 +197,13 @@ int main(int argc, char** argv) {
       found += result.total;
     }
   }
-  std::printf("| %llu | %s | %.1f | %s | %.1f | %.3f | %.3f | %.3f | %lld | %ld |\n",
+  std::printf("| %llu | %s | %.1f | %s | %.1f | %.3f | %.3f | %.3f | %lld | %.0f | %ld |\n",
               static_cast<unsigned long long>(assets),
               existing >= assets ? "(existing)" : "bulk load",
               existing >= assets ? 0.0 : import_s, in_memory ? "memory" : "FTS5", build_s,
               percentile(ms, 0.5), percentile(ms, 0.99),
-              percentile(ms, 1.0), static_cast<long long>(found / queries), rssKiB() / 1024);
+              percentile(ms, 1.0), static_cast<long long>(found / queries),
+              in_memory ? static_cast<double>(index->memoryBytes()) / (1024.0 * 1024.0) : 0.0,
+              rssKiB() / 1024);
   return 0;
 }

@@ -1,10 +1,15 @@
 #include "core/library/search_index.h"
 
+#include "core/library/posting_list.h"
+#include "core/library/seq_column.h"
+
 #include <sqlite3.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include <algorithm>
 #include <array>
-#include <bit>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -26,9 +31,10 @@ constexpr double kB = 0.75;
 constexpr uint32_t kColumnWeights[4] = {10, 6, 2, 3};
 // FTS5_MAX_TOKEN_SIZE: FTS5 indexes longer tokens cut to this many bytes.
 constexpr size_t kMaxTokenBytes = 32768;
-// A posting whose weighted frequency does not fit 16 bits holds this, and the
-// weight is in Data::heavy_weights.
-constexpr uint16_t kHeavyWeight = 0xFFFF;
+// A posting's weight byte is its weighted frequency, 10*tf(title) +
+// 6*tf(tags) + 2*tf(description) + 3*tf(topic); one that does not fit below
+// this holds this, and the weight is in Data::heavy_weights.
+constexpr uint8_t kHeavyWeight = 0xFF;
 // Deleted assets stay in the posting lists (flagged) until this many pile up.
 constexpr size_t kCompactAfter = 1024;
 // Catching up with more new assets than this rebuilds the index aside, so
@@ -68,70 +74,29 @@ class Values {
 };
 
 // What a search reads of every matching doc, packed in 8 bytes so that the
-// per-doc array stays small enough for the caches: the length, the deleted
-// and owned flags, and the type and aspect ratio ids (a larger id than the
-// field holds reads as the field's maximum and is kept in Data::wide_ids).
-constexpr uint64_t kDeletedBit = uint64_t{1} << 32;
-constexpr uint64_t kOwnedBit = uint64_t{1} << 33;
-constexpr int kTypeShift = 34;
-constexpr uint64_t kTypeMax = 63;  // 6 bits
-constexpr int kAspectShift = 40;
-constexpr uint64_t kAspectMax = 4095;  // 12 bits
-
-uint32_t lengthOf(uint64_t key) { return static_cast<uint32_t>(key); }
-
-// A term in at least 1/kDenseShare of the docs also gets a bitmap of its
-// docs, with the count of postings before each 512-doc block: an AND walks
-// it with a bit test per doc instead of a search.
-constexpr size_t kDenseShare = 16;
-constexpr size_t kDenseMinDocs = 64;
-
-struct Postings {
-  std::vector<uint32_t> docs;     // ascending doc indexes
-  std::vector<uint16_t> weights;  // 10*tf(title) + 6*tf(tags) + 2*tf(description) + 3*tf(topic)
-  std::vector<uint64_t> bits;     // dense terms only: bit `doc` set when docs holds it
-  std::vector<uint32_t> blocks;   // dense terms only: postings before each 512-doc block
-
-  bool dense() const { return !bits.empty(); }
-
-  // Dense terms: whether `doc` is in the list, and where.
-  bool find(uint32_t doc, size_t& pos) const {
-    const size_t word = doc >> 6;
-    if (word >= bits.size()) return false;
-    const uint64_t bit = uint64_t{1} << (doc & 63);
-    if ((bits[word] & bit) == 0) return false;
-    size_t rank = blocks[doc >> 9];
-    for (size_t w = (doc >> 9) << 3; w < word; ++w) rank += static_cast<size_t>(std::popcount(bits[w]));
-    pos = rank + static_cast<size_t>(std::popcount(bits[word] & (bit - 1)));
-    return true;
-  }
-
-  // Adds `doc` to the bitmap. REQUIRES: dense(), doc above every doc held,
-  // and docs not holding it yet.
-  void addBit(uint32_t doc) {
-    while (blocks.size() <= (doc >> 9)) blocks.push_back(static_cast<uint32_t>(docs.size()));
-    if (bits.size() <= (doc >> 6)) bits.resize((doc >> 6) + 1, 0);
-    bits[doc >> 6] |= uint64_t{1} << (doc & 63);
-  }
-
-  // Builds or drops the bitmap for a library of `docs_total` docs.
-  void index(size_t docs_total) {
-    bits.clear();
-    blocks.clear();
-    if (docs.size() < kDenseMinDocs || docs.size() * kDenseShare < docs_total) {
-      bits.shrink_to_fit();
-      blocks.shrink_to_fit();
-      return;
-    }
-    std::vector<uint32_t> held;
-    held.swap(docs);
-    bits.reserve((docs_total >> 6) + 1);
-    for (uint32_t doc : held) {
-      addBit(doc);
-      docs.push_back(doc);
-    }
-  }
+// per-doc array is all the index keeps per doc (with the seqs) and stays
+// small enough for the caches: the length, the deleted flag, and the type,
+// aspect ratio, topic and owner ids. A value the field cannot hold reads as
+// the field's maximum and is kept in Data::wide_ids.
+struct Field {
+  int shift;
+  uint64_t max;
 };
+constexpr Field kLength{0, 0xFFFF};  // 16 bits
+constexpr uint64_t kDeletedBit = uint64_t{1} << 16;
+constexpr Field kType{17, 63};                     // 6 bits
+constexpr Field kAspect{23, 1023};                 // 10 bits
+constexpr Field kTopic{33, 8191};                  // 13 bits
+constexpr Field kOwner{46, (uint64_t{1} << 18) - 1};  // 18 bits; 0: the shared library
+
+// Gives the pages freed while the index was built (its lists outgrew their
+// buffers; a rebuild drops the old index) back to the system: glibc keeps
+// them otherwise, and the process would stay near its peak size.
+void releaseFreedMemory() {
+#ifdef __GLIBC__
+  malloc_trim(0);
+#endif
+}
 
 std::string dbError(sqlite3* db, const char* what) {
   return std::string("search index: ") + what + ": " + (db ? sqlite3_errmsg(db) : "out of memory");
@@ -214,29 +179,6 @@ class TopK {
   std::vector<Ranked> heap_;
 };
 
-// The first position at or after `from` whose doc is >= `target`: galloping
-// then binary search, so that a short list walks a long one in O(short · log).
-size_t gallop(const std::vector<uint32_t>& docs, size_t from, uint32_t target) {
-  const size_t n = docs.size();
-  // Lists of similar lengths: the answer is usually a step or two away.
-  for (size_t stop = std::min(from + 4, n); from < stop; ++from)
-    if (docs[from] >= target) return from;
-  if (from >= n || docs[from] >= target) return from;
-  size_t below = from;  // docs[below] < target
-  size_t step = 1;
-  size_t probe = from + 1;
-  while (probe < n && docs[probe] < target) {
-    below = probe;
-    step *= 2;
-    probe = below + step;
-  }
-  const size_t end = std::min(probe + 1, n);
-  return static_cast<size_t>(
-      std::lower_bound(docs.begin() + static_cast<std::ptrdiff_t>(below + 1),
-                       docs.begin() + static_cast<std::ptrdiff_t>(end), target) -
-      docs.begin());
-}
-
 }  // namespace
 
 // FTS5's own tokenizer, "porter unicode61 remove_diacritics 2" as the
@@ -294,43 +236,47 @@ class SearchIndex::Tokenizer {
 
 struct SearchIndex::Data {
   StringMap<uint32_t> terms;  // token → index in postings
-  std::vector<Postings> postings;
+  std::vector<PostingList> postings;
   std::unordered_map<uint64_t, uint32_t> heavy_weights;  // (term << 32 | doc) → weight
   // By doc, in seq order (so that ties broken by doc are broken by seq).
-  std::vector<int64_t> seqs;
-  std::vector<uint64_t> keys;       // see kDeletedBit
-  std::vector<uint32_t> topic_of;
-  std::vector<uint32_t> owner_of;  // 0: the shared library
-  std::unordered_map<uint64_t, uint32_t> wide_ids;  // (shift << 32 | doc) → type/aspect id
+  SeqColumn seqs;
+  std::vector<uint64_t> keys;                        // see Field
+  std::unordered_map<uint64_t, uint32_t> wide_ids;  // (shift << 32 | doc) → value
   Values types, topics, aspects, owners;
   std::vector<uint32_t> pending_deleted;  // sorted: deleted docs still in posting lists
   int64_t live = 0;          // docs not deleted: FTS5's row count
   int64_t total_length = 0;  // their lengths summed: FTS5's total size
 
-  uint32_t weight(uint32_t term, size_t pos) const {
-    const uint16_t w = postings[term].weights[pos];
+  // The weight of the posting of `doc` at `pos` in the list of `term`.
+  uint32_t weight(uint32_t term, uint32_t doc, size_t pos) const {
+    const uint8_t w = postings[term].weight(pos);
     if (w != kHeavyWeight) return w;
-    return heavy_weights.at((uint64_t{term} << 32) | postings[term].docs[pos]);
+    return heavy_weights.at((uint64_t{term} << 32) | doc);
   }
 
-  // The type or aspect id packed at `shift` in the key of `doc`.
-  uint32_t packedId(uint64_t key, uint32_t doc, int shift, uint64_t max) const {
-    const uint64_t id = (key >> shift) & max;
-    if (id != max) return static_cast<uint32_t>(id);
-    return wide_ids.at((uint64_t(shift) << 32) | doc);
+  // The value of `field` in `key`, the key of `doc`.
+  uint32_t get(uint64_t key, uint32_t doc, Field field) const {
+    const uint64_t value = (key >> field.shift) & field.max;
+    if (value != field.max) return static_cast<uint32_t>(value);
+    return wide_ids.at((uint64_t(field.shift) << 32) | doc);
   }
-  uint64_t pack(uint32_t doc, uint32_t id, int shift, uint64_t max) {
-    if (id < max) return uint64_t{id} << shift;
-    wide_ids[(uint64_t(shift) << 32) | doc] = id;
-    return max << shift;
+  // `value` as `field` of the key of `doc`.
+  uint64_t pack(uint32_t doc, uint32_t value, Field field) {
+    if (value < field.max) return uint64_t{value} << field.shift;
+    wide_ids[(uint64_t(field.shift) << 32) | doc] = value;
+    return field.max << field.shift;
   }
 
   // The number of live docs holding `term`: FTS5's hit count for it.
   int64_t docFrequency(uint32_t term) const {
-    const auto& docs_of = postings[term].docs;
-    auto n = static_cast<int64_t>(docs_of.size());
-    for (uint32_t doc : pending_deleted)
-      if (std::binary_search(docs_of.begin(), docs_of.end(), doc)) --n;
+    const PostingList& list = postings[term];
+    auto n = static_cast<int64_t>(list.size());
+    PostingList::Cursor cursor(list);
+    for (uint32_t doc : pending_deleted) {
+      cursor.seek(doc);
+      if (cursor.done()) break;
+      if (cursor.doc() == doc) --n;
+    }
     return n;
   }
 
@@ -355,16 +301,15 @@ struct SearchIndex::Data {
 
   // The live doc of `seq`, or -1.
   int64_t liveDoc(int64_t seq) const {
-    auto it = std::lower_bound(seqs.begin(), seqs.end(), seq);
-    if (it == seqs.end() || *it != seq) return -1;
-    const auto doc = static_cast<size_t>(it - seqs.begin());
+    const size_t doc = seqs.lowerBound(seq);
+    if (doc == seqs.size() || seqs[doc] != seq) return -1;
     return deleted(doc) ? -1 : static_cast<int64_t>(doc);
   }
 
   void markDeleted(size_t doc) {
     keys[doc] |= kDeletedBit;
     --live;
-    total_length -= lengthOf(keys[doc]);
+    total_length -= get(keys[doc], static_cast<uint32_t>(doc), kLength);
     const auto d = static_cast<uint32_t>(doc);
     pending_deleted.insert(std::upper_bound(pending_deleted.begin(), pending_deleted.end(), d), d);
     if (pending_deleted.size() > kCompactAfter) compact();
@@ -373,16 +318,8 @@ struct SearchIndex::Data {
   // Drops deleted docs from every posting list.
   void compact() {
     for (auto& p : postings) {
-      size_t out = 0;
-      for (size_t i = 0; i < p.docs.size(); ++i) {
-        if (deleted(p.docs[i])) continue;
-        p.docs[out] = p.docs[i];
-        p.weights[out] = p.weights[i];
-        ++out;
-      }
-      p.docs.resize(out);
-      p.weights.resize(out);
-      p.index(keys.size());
+      p.removeIf([this](uint32_t doc) { return deleted(doc); });
+      p.fit(keys.size());
     }
     pending_deleted.clear();
   }
@@ -395,9 +332,21 @@ struct SearchIndex::Data {
     while (!keys.empty() && deleted(keys.size() - 1)) {
       keys.pop_back();
       seqs.pop_back();
-      topic_of.pop_back();
-      owner_of.pop_back();
     }
+  }
+
+  // Makes room in keys for the rows with seq > `after`: all of them at
+  // once (growing by doubling leaves up to half the array unused), and
+  // an eighth more when catching up, so that one new row at a time does not
+  // copy the array each time.
+  void reserveKeys(store::Conn& c, int64_t after) {
+    auto& count = c.statement("SELECT COUNT(*) FROM assets WHERE seq > ?");
+    count.bind(1, after);
+    count.executeStep();
+    const auto rows = static_cast<size_t>(count.getColumn(0).getInt64());
+    count.reset();
+    if (keys.capacity() < keys.size() + rows)
+      keys.reserve(keys.size() + std::max(rows, keys.size() / 8));
   }
 
   // Indexes the rows with seq > `after`, in seq order.
@@ -407,6 +356,7 @@ struct SearchIndex::Data {
         "SELECT seq, title, tags, description, topic, type, aspect_ratio, owner_id"
         " FROM assets WHERE seq > ? ORDER BY seq");
     q.bind(1, after);
+    reserveKeys(c, after);
     std::vector<std::pair<uint32_t, uint32_t>> found;  // (term, column weight) per token
     while (q.executeStep()) {
       found.clear();
@@ -428,24 +378,20 @@ struct SearchIndex::Data {
         const uint32_t term = found[i].first;
         uint64_t w = 0;
         for (; i < found.size() && found[i].first == term; ++i) w += found[i].second;
-        auto& p = postings[term];
-        if (p.dense()) p.addBit(doc);
-        p.docs.push_back(doc);
         if (w >= kHeavyWeight) {
-          p.weights.push_back(kHeavyWeight);
+          postings[term].append(doc, kHeavyWeight);
           heavy_weights[(uint64_t{term} << 32) | doc] =
               static_cast<uint32_t>(std::min<uint64_t>(w, std::numeric_limits<uint32_t>::max()));
         } else {
-          p.weights.push_back(static_cast<uint16_t>(w));
+          postings[term].append(doc, static_cast<uint8_t>(w));
         }
       }
       const SQLite::Column owner = q.getColumn(7);
       const uint32_t owner_id = owner.isNull() ? 0 : owners.idOf(owner.getText());
-      keys.push_back(uint64_t{length} | (owner_id ? kOwnedBit : 0) |
-                     pack(doc, types.idOf(q.getColumn(5).getText()), kTypeShift, kTypeMax) |
-                     pack(doc, aspects.idOf(q.getColumn(6).getText()), kAspectShift, kAspectMax));
-      topic_of.push_back(topics.idOf(q.getColumn(4).getText()));
-      owner_of.push_back(owner_id);
+      keys.push_back(pack(doc, length, kLength) | pack(doc, owner_id, kOwner) |
+                     pack(doc, types.idOf(q.getColumn(5).getText()), kType) |
+                     pack(doc, aspects.idOf(q.getColumn(6).getText()), kAspect) |
+                     pack(doc, topics.idOf(q.getColumn(4).getText()), kTopic));
       seqs.push_back(q.getColumn(0).getInt64());
       ++live;
       total_length += length;
@@ -453,28 +399,21 @@ struct SearchIndex::Data {
     q.reset();
   }
 
-  // Fits every vector to its size and builds the bitmaps of dense terms.
+  // Fits every vector to its size and lays out the posting lists for the
+  // library's size (bitmaps for dense terms).
   void shrink() {
-    for (auto& p : postings) {
-      p.docs.shrink_to_fit();
-      p.weights.shrink_to_fit();
-      p.index(keys.size());
-    }
+    for (auto& p : postings) p.fit(keys.size());
     postings.shrink_to_fit();
     keys.shrink_to_fit();
-    topic_of.shrink_to_fit();
-    owner_of.shrink_to_fit();
-    seqs.shrink_to_fit();
+    seqs.shrinkToFit();
   }
 
   // Memory held, roughly (allocator overhead aside).
   size_t bytes() const {
-    size_t n = postings.capacity() * sizeof(Postings) + keys.capacity() * sizeof(uint64_t) +
-               (topic_of.capacity() + owner_of.capacity()) * sizeof(uint32_t) +
-               seqs.capacity() * sizeof(int64_t) + (heavy_weights.size() + wide_ids.size()) * 32;
-    for (const auto& p : postings)
-      n += p.docs.capacity() * sizeof(uint32_t) + p.weights.capacity() * sizeof(uint16_t) +
-           p.bits.capacity() * sizeof(uint64_t) + p.blocks.capacity() * sizeof(uint32_t);
+    size_t n = (postings.capacity() - postings.size()) * sizeof(PostingList) +
+               keys.capacity() * sizeof(uint64_t) + seqs.bytes() +
+               (heavy_weights.size() + wide_ids.size()) * 32;
+    for (const auto& p : postings) n += p.bytes();
     for (const auto& [k, v] : terms) n += sizeof(k) + k.capacity() + sizeof(v) + 2 * sizeof(void*);
     return n + types.bytes() + topics.bytes() + aspects.bytes() + owners.bytes();
   }
@@ -486,6 +425,11 @@ SearchIndex::~SearchIndex() = default;
 int64_t SearchIndex::size() const {
   std::shared_lock lock(mutex_);
   return data_ ? data_->live : 0;
+}
+
+size_t SearchIndex::memoryBytes() const {
+  std::shared_lock lock(mutex_);
+  return data_ ? data_->bytes() : 0;
 }
 
 bool SearchIndex::catchUp(store::Conn& c) {
@@ -541,8 +485,12 @@ bool SearchIndex::catchUp(store::Conn& c) {
     std::fprintf(stderr, "library: search index of %lld assets built in %.2f s, %.0f MiB\n",
                  static_cast<long long>(fresh->live), seconds,
                  static_cast<double>(fresh->bytes()) / (1024.0 * 1024.0));
-    std::unique_lock lock(mutex_);
-    data_ = std::move(fresh);
+    {
+      std::unique_lock lock(mutex_);
+      data_.swap(fresh);
+    }
+    fresh.reset();  // the index replaced, if any: freed outside the lock
+    releaseFreedMemory();
   } else {
     std::unique_lock lock(mutex_);
     for (size_t doc : gone) data_->markDeleted(doc);
@@ -591,11 +539,11 @@ std::optional<IndexResult> SearchIndex::search(const std::vector<std::string>& t
   if (filters.aspect_ratio && !(aspect = d.aspects.find(*filters.aspect_ratio))) return result;
   const uint32_t viewer = filters.viewer ? d.owners.find(*filters.viewer).value_or(0) : 0;
   auto passes = [&](uint32_t doc, uint64_t key) {
-    return (key & kDeletedBit) == 0 &&
-           (!type || d.packedId(key, doc, kTypeShift, kTypeMax) == *type) &&
-           (!aspect || d.packedId(key, doc, kAspectShift, kAspectMax) == *aspect) &&
-           (!topic || d.topic_of[doc] == *topic) &&
-           ((key & kOwnedBit) == 0 || d.owner_of[doc] == viewer);
+    if ((key & kDeletedBit) != 0) return false;
+    const uint32_t owner = d.get(key, doc, kOwner);
+    return (owner == 0 || owner == viewer) && (!type || d.get(key, doc, kType) == *type) &&
+           (!aspect || d.get(key, doc, kAspect) == *aspect) &&
+           (!topic || d.get(key, doc, kTopic) == *topic);
   };
 
   // One phrase per token, in query order (bm25 sums them in that order);
@@ -628,10 +576,10 @@ std::optional<IndexResult> SearchIndex::search(const std::vector<std::string>& t
   constexpr uint32_t kAbsent = std::numeric_limits<uint32_t>::max();
   std::array<double, 512> norm_by_length;
   norm_by_length.fill(-1.0);
-  std::vector<const uint16_t*> weights_of;
-  for (uint32_t term : lists) weights_of.push_back(d.postings[term].weights.data());
-  auto score = [&](uint64_t key, const uint32_t* pos) {
-    const uint32_t length = lengthOf(key);
+  std::vector<const uint8_t*> weights_of;
+  for (uint32_t term : lists) weights_of.push_back(d.postings[term].weights());
+  auto score = [&](uint32_t doc, uint64_t key, const uint32_t* pos) {
+    const uint32_t length = d.get(key, doc, kLength);
     double norm = length < norm_by_length.size() ? norm_by_length[length] : -1.0;
     if (norm < 0) {
       norm = kK1 * (1 - kB + kB * static_cast<double>(length) / avgdl);
@@ -641,8 +589,8 @@ std::optional<IndexResult> SearchIndex::search(const std::vector<std::string>& t
     for (size_t i = 0; i < phrase_list.size(); ++i) {
       const size_t l = phrase_list[i];
       if (pos[l] == kAbsent) continue;
-      const uint16_t w = weights_of[l][pos[l]];
-      const double f = w == kHeavyWeight ? d.weight(lists[l], pos[l]) : w;
+      const uint8_t w = weights_of[l][pos[l]];
+      const double f = w == kHeavyWeight ? d.weight(lists[l], doc, pos[l]) : w;
       sum += idf[i] * ((f * (kK1 + 1.0)) / (f + norm));
     }
     return -1.0 * sum;
@@ -668,75 +616,74 @@ std::optional<IndexResult> SearchIndex::search(const std::vector<std::string>& t
       const uint64_t key = d.keys[doc];
       if (!passes(doc, key)) continue;
       ++result.total;
-      top.offer({score(key, &batch_pos[j * m]), doc});
+      top.offer({score(doc, key, &batch_pos[j * m]), doc});
     }
     batch.clear();
     batch_pos.clear();
   };
-  std::vector<size_t> cursor(m, 0);
+  std::vector<PostingList::Cursor> cursors;
+  cursors.reserve(m);
+  for (uint32_t term : lists) cursors.emplace_back(d.postings[term]);
+  std::vector<size_t> pos(m, 0);
   if (all_terms) {
-    // Walk the shortest list; gallop through the others.
+    // Walk the shortest list; test the dense others bit by bit and move the
+    // cursors of the rest to each doc (skipping whole blocks). A doc missing
+    // from one list moves the walk on to that list's next doc.
     std::vector<size_t> order(m);
     for (size_t i = 0; i < m; ++i) order[i] = i;
     std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-      return d.postings[lists[a]].docs.size() < d.postings[lists[b]].docs.size();
+      return d.postings[lists[a]].size() < d.postings[lists[b]].size();
     });
-    const auto& lead = d.postings[lists[order[0]]].docs;
-    bool exhausted = false;
-    for (size_t i = 0; i < lead.size() && !exhausted; ++i) {
-      const uint32_t doc = lead[i];
-      cursor[order[0]] = i;
+    PostingList::Cursor& lead = cursors[order[0]];
+    bool exhausted = false;  // a list has no doc left at or after the walk's
+    while (!lead.done() && !exhausted) {
+      const uint32_t doc = lead.doc();
+      pos[order[0]] = lead.pos();
+      uint32_t skip_to = doc + 1;  // the next doc that may be in every list
       bool everywhere = true;
-      for (size_t o = 1; o < m; ++o) {
+      for (size_t o = 1; o < m && everywhere; ++o) {
         const size_t l = order[o];
-        const Postings& p = d.postings[lists[l]];
-        if (p.dense()) {
-          if (!p.find(doc, cursor[l])) {
-            everywhere = false;
-            break;
-          }
+        const PostingList& list = d.postings[lists[l]];
+        if (list.dense()) {
+          everywhere = list.find(doc, pos[l]);
           continue;
         }
-        const auto& docs = p.docs;
-        cursor[l] = gallop(docs, cursor[l], doc);
-        if (cursor[l] == docs.size()) {
+        PostingList::Cursor& c = cursors[l];
+        c.seek(doc);
+        if (c.done()) {
           exhausted = true;
           everywhere = false;
-          break;
-        }
-        if (docs[cursor[l]] != doc) {
+        } else if (c.doc() == doc) {
+          pos[l] = c.pos();
+        } else {
           everywhere = false;
-          break;
+          skip_to = c.doc();
         }
       }
-      if (!everywhere) continue;
-      batch.push_back(doc);
-      for (size_t l = 0; l < m; ++l) batch_pos.push_back(static_cast<uint32_t>(cursor[l]));
-      if (batch.size() == kBatch) flush();
+      if (everywhere) {
+        batch.push_back(doc);
+        for (size_t l = 0; l < m; ++l) batch_pos.push_back(static_cast<uint32_t>(pos[l]));
+        if (batch.size() == kBatch) flush();
+      }
+      if (skip_to == doc + 1)
+        lead.next();
+      else
+        lead.seek(skip_to);
     }
   } else {
-    // Merge the lists doc by doc; `next[l]` is list l's current doc (kNone
-    // once it is done).
-    constexpr uint32_t kNone = std::numeric_limits<uint32_t>::max();
-    std::vector<const std::vector<uint32_t>*> docs_of;
-    std::vector<uint32_t> next;
-    for (uint32_t term : lists) {
-      docs_of.push_back(&d.postings[term].docs);
-      next.push_back(docs_of.back()->empty() ? kNone : docs_of.back()->front());
-    }
+    // Merge the lists doc by doc.
     for (;;) {
-      uint32_t doc = kNone;
-      for (size_t l = 0; l < m; ++l) doc = std::min(doc, next[l]);
-      if (doc == kNone) break;
+      uint32_t doc = PostingList::kEnd;
+      for (const auto& c : cursors) doc = std::min(doc, c.doc());
+      if (doc == PostingList::kEnd) break;
       batch.push_back(doc);
-      for (size_t l = 0; l < m; ++l) {
-        if (next[l] != doc) {
+      for (auto& c : cursors) {
+        if (c.doc() != doc) {
           batch_pos.push_back(kAbsent);
           continue;
         }
-        batch_pos.push_back(static_cast<uint32_t>(cursor[l]));
-        const auto& docs = *docs_of[l];
-        next[l] = ++cursor[l] < docs.size() ? docs[cursor[l]] : kNone;
+        batch_pos.push_back(static_cast<uint32_t>(c.pos()));
+        c.next();
       }
       if (batch.size() == kBatch) flush();
     }

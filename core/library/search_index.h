@@ -17,6 +17,7 @@
 #include "core/store/store.h"
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -63,6 +64,9 @@ class SearchIndex {
 
   // The number of assets indexed (deleted ones excluded).
   int64_t size() const;
+
+  // The memory the index holds, roughly (allocator overhead aside).
+  size_t memoryBytes() const;
 
  private:
   struct Data;

@@ -268,6 +268,99 @@ TEST_CASE("inserts and deletes by any connection show in the next search", "[sea
   for (int i = 0; i < 200; ++i) twins.compare(randomQuery(rng));
 }
 
+// Terms in exactly as many docs as a packed block holds, one less and one
+// more (and twice that), then deletions at the block edges, then new rows
+// appended to the built index.
+TEST_CASE("terms around the posting block size rank and count as FTS5's", "[search_index]") {
+  std::mt19937 rng(21);
+  Twins twins;
+  const std::vector<int> counts = {127, 128, 129, 255, 256, 257};
+  std::vector<library::Asset> assets;
+  for (int n = 0; n < 300; ++n) {
+    library::Asset a = randomAsset(rng, n);
+    for (int count : counts) {
+      if (n >= count) continue;
+      a.title += " block" + std::to_string(count);
+      if (n % 3 == 0) a.tags.push_back("block" + std::to_string(count));  // other weights
+    }
+    assets.push_back(std::move(a));
+  }
+  twins.insert(assets);
+  REQUIRE(library::searchIndexFor(twins.memory->reader()) != nullptr);
+  auto compareAll = [&] {
+    for (int count : counts) {
+      library::SearchQuery q;
+      q.limit = 500;
+      for (const std::string& text :
+           {"block" + std::to_string(count), "block" + std::to_string(count) + " sunset",
+            "block" + std::to_string(count) + " unicorn", "block127 block" + std::to_string(count)}) {
+        q.text = text;
+        twins.compare(q);
+      }
+    }
+  };
+  compareAll();
+  for (int n : {0, 126, 127, 128, 129, 254, 255, 256})
+    twins.remove("ast_test_" + std::to_string(n));
+  compareAll();
+  std::vector<library::Asset> more;
+  for (int n = 1000; n < 1200; ++n) {
+    library::Asset a = randomAsset(rng, n);
+    a.title += " block128 block" + std::to_string(counts[static_cast<size_t>(n) % counts.size()]);
+    more.push_back(std::move(a));
+  }
+  twins.insert(more);
+  compareAll();
+  for (int i = 0; i < 100; ++i) twins.compare(randomQuery(rng));
+}
+
+// Values too large for their packed fields: a weight above a byte, a length
+// above 16 bits, more aspect ratios and topics than the key's fields number.
+// (Types are image and video only; owners would take 2^18 accounts.)
+TEST_CASE("values beyond the packed fields rank and filter as FTS5's", "[search_index]") {
+  std::mt19937 rng(23);
+  Twins twins;
+  std::vector<library::Asset> assets;
+  for (int n = 0; n < 8300; ++n) {
+    library::Asset a = randomAsset(rng, n);
+    a.topic = "topic" + std::to_string(n);
+    a.aspect_ratio = std::to_string(n % 1100 + 1) + ":1";
+    a.title += " common";
+    assets.push_back(std::move(a));
+  }
+  library::Asset heavy = randomAsset(rng, 9000);
+  heavy.owner_id.reset();
+  for (int i = 0; i < 30; ++i) heavy.title += " ocean";  // 30 * 10: above a byte
+  assets.push_back(heavy);
+  library::Asset wordy = randomAsset(rng, 9001);
+  wordy.owner_id.reset();
+  for (int i = 0; i < 70000; ++i) wordy.description += i % 100 == 0 ? " ocean" : " filler";
+  assets.push_back(wordy);
+  twins.insert(assets);
+  REQUIRE(library::searchIndexFor(twins.memory->reader()) != nullptr);
+  library::SearchQuery q;
+  q.text = "ocean";
+  q.limit = 50;
+  twins.compare(q);
+  q.text = "common";  // in each of the 8,300: a filter leaves one or a few
+  for (const char* topic : {"topic5", "topic8190", "topic8191", "topic8192", "topic8299"}) {
+    q.topic = topic;
+    twins.compare(q);
+  }
+  q.topic.reset();
+  for (const char* aspect : {"1:1", "1022:1", "1023:1", "1024:1", "1100:1"}) {
+    q.aspect_ratio = aspect;
+    twins.compare(q);
+  }
+  q.aspect_ratio.reset();
+  q.text = "ocean filler";
+  twins.compare(q);
+  twins.remove(wordy.id);
+  twins.remove(heavy.id);
+  q.text = "ocean";
+  twins.compare(q);
+}
+
 TEST_CASE("during a bulk load search answers as FTS5 does, and sees it all at the end",
           "[search_index]") {
   std::mt19937 rng(9);
