@@ -29,7 +29,7 @@
 namespace aigate::library {
 
 // The default of the config key library.memory_index_min_assets.
-inline constexpr int64_t kDefaultMemoryIndexMinAssets = 20000;
+inline constexpr int64_t kDefaultMemoryIndexMinAssets = 0;
 
 // Searches of the database that `c` reads use the in-memory index once the
 // library holds at least `min_assets` assets (0: always); below that, FTS5

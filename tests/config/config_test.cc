@@ -143,6 +143,8 @@ TEST_CASE("invalid values and broken references are reported", "[config]") {
         "test.yaml:2: packs[0].tier: unknown tier \"platinum\"");
   CHECK(errorOf("prices:\n  library_image: -1\n") ==
         "test.yaml:2: prices.library_image: must not be negative");
+  CHECK(errorOf("store:\n  reader_mmap_mb: -1\n") ==
+        "test.yaml:2: store.reader_mmap_mb: must not be negative");
 }
 
 TEST_CASE("every problem in a file is reported at once", "[config]") {
