@@ -52,7 +52,7 @@ fi
 
 cat >"$tmp/aigate.yaml" <<YAML
 data_dir: $tmp/data
-server: {threads: 2}
+server: {threads: 1}  # the gateway has one core
 store: {synchronous: full}
 tiers:
   - {name: free,  level: 0, requests_per_minute: 100000000, concurrent_generations: 1000}

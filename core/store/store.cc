@@ -185,6 +185,7 @@ void Store::runBatch(std::deque<Task>& batch) {
     }
     for (auto& status : results) status = internalError(e.what());
   }
+  lines.flush();  // the batch's lines before anything its answers cause
   for (size_t i = 0; i < batch.size(); ++i) batch[i].done(results[i]);
 }
 

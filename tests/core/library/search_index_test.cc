@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <limits>
 #include <map>
 #include <random>
 #include <thread>
@@ -97,6 +98,7 @@ struct Twins {
     memory = std::make_unique<store::Store>(store::StoreOptions{dir.path() + "/memory.db", false});
     fts = std::make_unique<store::Store>(store::StoreOptions{dir.path() + "/fts.db", false});
     library::setMemoryIndexMinAssets(memory->reader(), 0);
+    library::setMemoryIndexMinAssets(fts->reader(), std::numeric_limits<int64_t>::max());
   }
 
   void insert(const std::vector<library::Asset>& assets) {
@@ -471,6 +473,7 @@ TEST_CASE("the search API answers the same from memory", "[search_index][api]") 
   testing::TestGateway memory;
   testing::TestGateway fts;
   library::setMemoryIndexMinAssets(memory.store().reader(), 0);
+  library::setMemoryIndexMinAssets(fts.store().reader(), std::numeric_limits<int64_t>::max());
   testing::TempDir dir;
   testing::writeLibraryFolder(dir.path(), testing::standardLibrary());
   REQUIRE(testing::importInto(memory, dir.path()).imported == 8);
