@@ -17,6 +17,8 @@
 # bench/results.md.
 #
 #   bench/library.sh                 CONNS [32] DURATION [10s] ASSETS [starter]
+#                                    MMAP_MB [0]: store.reader_mmap_mb (mapped
+#                                    file pages count in RSS)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CONNS=${CONNS:-32}
@@ -52,8 +54,8 @@ fi
 
 cat >"$tmp/aigate.yaml" <<YAML
 data_dir: $tmp/data
-server: {threads: 1}  # the gateway has one core
-store: {synchronous: full}
+server: {threads: 2}
+store: {synchronous: full, reader_mmap_mb: ${MMAP_MB:-0}}
 tiers:
   - {name: free,  level: 0, requests_per_minute: 100000000, concurrent_generations: 1000}
   - {name: scale, level: 3, requests_per_minute: 100000000, concurrent_generations: 1000}
@@ -136,7 +138,7 @@ run() { # name script -> one table row
     printf "| %s | %s | %s | %s | %s | %s/%s | %s |", name, f["rps"], f["p50"], f["p99"], f["max"], f["non2xx"], f["errors"], cpu }'
   echo " $(awk '/VmHWM/ {printf "%.0f", $2 / 1024}' "/proc/$pid/status") |"
 }
-header="| run ($library, $CONNS connections, gateway on CPU $GW_CPU) | req/s | p50 ms | p99 ms | max ms | non-2xx/errors | gateway µs CPU/req | peak RSS MiB |"
+header="| run ($library, $CONNS connections, gateway on CPU $GW_CPU, reader_mmap_mb ${MMAP_MB:-0}) | req/s | p50 ms | p99 ms | max ms | non-2xx/errors | gateway µs CPU/req | peak RSS MiB |"
 rows=$(run "library hit: POST /api/v1/generate/image" "$tmp/hit.lua"; run "search: GET /api/v1/search" "$tmp/search.lua")
 charged=$(sqlite3 "$tmp/data/aigate.db" "SELECT COUNT(*) FROM ledger WHERE kind = 'charge'")
 table=$(printf '%s\n|---|---|---|---|---|---|---|---|\n%s\n' "$header" "$rows")
@@ -144,7 +146,7 @@ echo "$table"
 echo "ledger: $charged library charges recorded"
 {
   echo
-  echo "library, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(git rev-parse --short HEAD): \`ASSETS=$ASSETS CONNS=$CONNS DURATION=$DURATION bench/library.sh\`"
+  echo "library, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(git rev-parse --short HEAD): \`ASSETS=$ASSETS MMAP_MB=${MMAP_MB:-0} CONNS=$CONNS DURATION=$DURATION bench/library.sh\`"
   echo
   echo "$table"
   echo

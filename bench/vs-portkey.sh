@@ -26,7 +26,7 @@ trap 'rm -rf "$tmp"' EXIT
 # The gateway: openai_images against the mock, nothing else in the way.
 cat >"$tmp/aigate.yaml" <<YAML
 data_dir: $tmp/data
-server: {threads: 1}  # one core: one reactor thread (5 % more req/s than two here)
+server: {threads: 2}
 store: {synchronous: full}
 providers:
   - name: openai_images

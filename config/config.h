@@ -33,10 +33,12 @@ struct StoreConfig {
   // The most write requests that may share one commit.
   int group_commit_max = 256;
   int busy_timeout_ms = 5'000;
-  // How much of the database file each read connection maps (0: none). Every
-  // commit empties a reader's page cache; mapped pages are read again without
-  // a system call. They are the OS's page cache (counted in RSS as file pages).
-  int reader_mmap_mb = 256;
+  // How much of the database file each read connection maps (0, the default:
+  // none). Every commit empties a reader's page cache; mapped pages are read
+  // again without a system call: about 20 % less CPU a library hit on a small
+  // library. But they count in the process's RSS (a million-asset library:
+  // 361 MiB peak instead of 105), and a growing file is remapped.
+  int reader_mmap_mb = 0;
 };
 
 struct RegistrationConfig {

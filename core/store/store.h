@@ -33,7 +33,7 @@ struct StoreOptions {
   int group_commit_max = 256;   // most writes per commit
   int busy_timeout_ms = 5000;
   // Bytes of the file each read connection maps (PRAGMA mmap_size; 0: none).
-  int64_t reader_mmap_bytes = 256ll << 20;
+  int64_t reader_mmap_bytes = 0;
 };
 
 // A connection and its prepared statements. Used by one thread at a time.
