@@ -74,7 +74,6 @@ class Transfer {
 // Sends `request` at once (blocking; no redirects), for the command line.
 Result<HttpResponse> perform(const HttpRequest& request, int64_t max_body_bytes);
 
-
 // Base64 (RFC 4648, with padding) to bytes; nullopt on invalid input.
 std::optional<std::string> decodeBase64(std::string_view text);
 std::string encodeBase64(std::string_view bytes);
