@@ -19,6 +19,8 @@
 #   bench/library.sh                 CONNS [32] DURATION [10s] ASSETS [starter]
 #                                    MMAP_MB [0]: store.reader_mmap_mb (mapped
 #                                    file pages count in RSS)
+#                                    PERF [unset]: directory; records each timed
+#                                    run with perf (call graphs) into PERF/<run>.data
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CONNS=${CONNS:-32}
@@ -130,8 +132,17 @@ run() { # name script -> one table row
   local name=$1 script=$2 t0 t1 out n
   taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNS" -d3s -s "$script" "http://127.0.0.1:$port" >/dev/null  # warm-up
   t0=$(cpu_ticks)
+  local perf_pid=
+  if [ -n "${PERF:-}" ]; then
+    mkdir -p "$PERF"
+    local tag=${name%%:*}
+    perf record -F 999 --call-graph dwarf,16384 -p "$pid" -o "$PERF/${tag// /-}.data" \
+      -- sleep "${DURATION%s}" >/dev/null 2>&1 &
+    perf_pid=$!
+  fi
   out=$(taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNS" -d"$DURATION" --latency -s "$script" "http://127.0.0.1:$port")
   t1=$(cpu_ticks)
+  [ -z "$perf_pid" ] || wait "$perf_pid" || true
   n=$(echo "$out" | awk '/requests in/ {print $1}')
   echo "$out" | sed -n 's/^RESULT //p' | awk -v name="$name" -v cpu="$(awk -v d=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" -v n="$n" 'BEGIN{printf "%.0f", d * 1e6 / hz / n}')" '{
     for (i = 1; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
