@@ -175,7 +175,7 @@ Reply jobReply(App& app, const std::string& base_url, const jobs::Job& job) {
 TxnHandler libraryReply(Context& ctx, const std::string& kind, const library::Match& match) {
   return TxnHandler([user_id = ctx.caller->user.id, price = libraryPrice(ctx.app.config(), kind), kind,
                      request_id = ctx.req.request_id,
-                     asset = library::assetJson(match.asset, ctx.app.baseUrl(ctx.req)),
+                     asset = library::assetJson(*match.asset, ctx.app.baseUrl(ctx.req)),
                      score = match.score](store::Conn& c) -> Result<Reply> {
     auto charged = chargeLibraryAsset(c, user_id, price, request_id, asset["id"], kind);
     if (!charged) return charged.error();

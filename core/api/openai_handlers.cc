@@ -313,10 +313,10 @@ Outcome imagesGenerations(Context& ctx) {
       jobs.push_back(std::move(*planned.job));
       continue;
     }
-    auto item = imageItem(ctx.app, planned.match->asset, answer.base_url, answer.b64, std::nullopt);
+    auto item = imageItem(ctx.app, *planned.match->asset, answer.base_url, answer.b64, std::nullopt);
     if (!item) return item.error();
     answer.data.push_back(std::move(*item));
-    library_ids.push_back(planned.match->asset.id);
+    library_ids.push_back(planned.match->asset->id);
     answer.charged += libraryPrice(cfg, "image");
   }
   cost += answer.charged;

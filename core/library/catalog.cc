@@ -14,6 +14,7 @@ namespace {
   "SELECT a.id, a.type, a.file, a.mime, a.bytes, a.sha256, a.title, a.description, a.topic," \
   " a.tags, a.aspect_ratio, a.width, a.height, a.duration_s, a.source, a.provider,"        \
   " a.owner_id, a.prompt, a.created_at"
+constexpr int kAssetColumns = 19;
 
 std::optional<std::string> optionalText(const SQLite::Column& col) {
   if (col.isNull()) return std::nullopt;
@@ -95,14 +96,29 @@ SearchResult run(store::Conn& c, const char* sql, const char* count_sql, const s
 }
 
 // The assets of `hits`, in their order; one deleted meanwhile is left out.
-std::vector<Asset> loadHits(store::Conn& c, const std::vector<IndexHit>& hits) {
-  std::vector<Asset> out;
+// Rows come from the index's asset cache when it has them; the others are
+// read with the library version they were read at, and offered to it.
+std::vector<std::shared_ptr<const AssetRow>> loadHits(store::Conn& c, SearchIndex& index,
+                                                      const std::vector<IndexHit>& hits) {
+  std::vector<std::shared_ptr<const AssetRow>> out;
   out.reserve(hits.size());
-  auto& q = c.statement(AIGATE_SELECT_ASSET " FROM assets a WHERE a.seq = ?");
+  SQLite::Statement* q = nullptr;
   for (const auto& hit : hits) {
-    q.bind(1, hit.seq);
-    if (q.executeStep()) out.push_back(readAsset(q));
-    q.reset();
+    if (auto kept = index.assets().find(hit.seq)) {
+      out.push_back(std::move(kept));
+      continue;
+    }
+    if (!q)
+      q = &c.statement(AIGATE_SELECT_ASSET
+                       ", (SELECT version FROM library_version)"
+                       " FROM assets a WHERE a.seq = ?");
+    q->bind(1, hit.seq);
+    if (q->executeStep()) {
+      auto asset = std::make_shared<const AssetRow>(readAsset(*q));
+      index.assets().offer(hit.seq, asset, q->getColumn(kAssetColumns).getInt64());
+      out.push_back(std::move(asset));
+    }
+    q->reset();
   }
   return out;
 }
@@ -138,7 +154,8 @@ Inserted insertAsset(store::Conn& c, Asset a) {
   q.bind(i++, a.title);
   q.bind(i++, a.description);
   q.bind(i++, a.topic);
-  q.bind(i++, nlohmann::json(a.tags).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  q.bind(i++,
+         nlohmann::json(a.tags).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   q.bind(i++, a.aspect_ratio);
   q.bind(i++, a.width);
   q.bind(i++, a.height);
@@ -203,10 +220,11 @@ void endBulkLoad(store::Conn& c) {
 }
 
 bool repairIndex(store::Conn& c) {
-  const bool present =
-      c.db().execAndGet("SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger'"
-                        " AND name = 'assets_fts_insert'")
-          .getInt() == 1;
+  const bool present = c.db()
+                           .execAndGet(
+                               "SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger'"
+                               " AND name = 'assets_fts_insert'")
+                           .getInt() == 1;
   if (present) return false;
   endBulkLoad(c);
   return true;
@@ -232,7 +250,11 @@ SearchResult search(store::Conn& c, const SearchQuery& query) {
     auto found = index->search(terms, query, /*all_terms=*/true, query.limit, query.offset);
     if (found && found->total == 0 && terms.size() > 1)
       found = index->search(terms, query, /*all_terms=*/false, query.limit, query.offset);
-    if (found) return {loadHits(c, found->hits), found->total};
+    if (found) {
+      SearchResult result{{}, found->total};
+      for (auto& row : loadHits(c, *index, found->hits)) result.items.push_back(row->asset());
+      return result;
+    }
   }
   const std::string all = ftsQuery(terms, /*all_terms=*/true);
   SearchResult result = run(c, kRankedSql, kRankedCountSql, &all, query);
@@ -243,13 +265,14 @@ SearchResult search(store::Conn& c, const SearchQuery& query) {
   return result;
 }
 
-std::vector<Asset> candidates(store::Conn& c, const std::vector<std::string>& terms,
-                              const SearchQuery& filters, int limit) {
-  std::vector<Asset> out;
+std::vector<std::shared_ptr<const AssetRow>> candidates(store::Conn& c,
+                                                        const std::vector<std::string>& terms,
+                                                        const SearchQuery& filters, int limit) {
+  std::vector<std::shared_ptr<const AssetRow>> out;
   if (terms.empty()) return out;
   if (auto index = searchIndexFor(c)) {
     if (auto found = index->search(terms, filters, /*all_terms=*/false, limit, 0))
-      return loadHits(c, found->hits);
+      return loadHits(c, *index, found->hits);
   }
   const std::string any = ftsQuery(terms, /*all_terms=*/false);
   auto& q = c.statement(kRankedSql);
@@ -257,7 +280,7 @@ std::vector<Asset> candidates(store::Conn& c, const std::vector<std::string>& te
   bindFilters(q, filters);
   q.bind(6, limit);
   q.bind(7, 0);
-  while (q.executeStep()) out.push_back(readAsset(q));
+  while (q.executeStep()) out.push_back(std::make_shared<const AssetRow>(readAsset(q)));
   q.reset();
   return out;
 }

@@ -3,13 +3,15 @@
 // Writes REQUIRE a Store write; reads take any connection.
 #pragma once
 
-#include "core/common/errors.h"
-#include "core/library/asset.h"
-#include "core/store/store.h"
-
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "core/common/errors.h"
+#include "core/library/asset.h"
+#include "core/library/asset_cache.h"
+#include "core/store/store.h"
 
 namespace aigate::library {
 
@@ -41,7 +43,7 @@ std::optional<Asset> deleteAsset(store::Conn& c, const std::string& id);
 std::optional<Asset> findAssetBySha(store::Conn& c, const std::string& sha256_hex);
 
 struct SearchQuery {
-  std::string text;                // free text; may be empty
+  std::string text;                 // free text; may be empty
   std::optional<std::string> type;  // "image" | "video"
   std::optional<std::string> topic;
   std::optional<std::string> aspect_ratio;
@@ -62,7 +64,10 @@ struct SearchResult {
 SearchResult search(store::Conn& c, const SearchQuery& query);
 
 // Up to `limit` candidates for a prompt: any term matches, same filters.
-std::vector<Asset> candidates(store::Conn& c, const std::vector<std::string>& terms,
-                              const SearchQuery& filters, int limit);
+// Shared: rows the in-memory index's cache keeps are not copied, and keep
+// their stems.
+std::vector<std::shared_ptr<const AssetRow>> candidates(store::Conn& c,
+                                                        const std::vector<std::string>& terms,
+                                                        const SearchQuery& filters, int limit);
 
 }  // namespace aigate::library

@@ -4,6 +4,7 @@
 #include "core/library/asset.h"
 #include "core/store/store.h"
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -19,7 +20,7 @@ struct MatchRequest {
 };
 
 struct Match {
-  Asset asset;
+  std::shared_ptr<const Asset> asset;  // never null
   double score = 0;  // in [0, 1]
 };
 

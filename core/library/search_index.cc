@@ -41,6 +41,9 @@ constexpr size_t kCompactAfter = 1024;
 // that searches go on meanwhile.
 constexpr int64_t kRebuildAfterRows = 50000;
 
+// Rows the asset cache keeps at most: about 10 MiB of hot assets.
+constexpr size_t kCachedAssets = 8192;
+
 struct StringHash {
   using is_transparent = void;
   size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
@@ -419,7 +422,8 @@ struct SearchIndex::Data {
   }
 };
 
-SearchIndex::SearchIndex() : query_tokenizer_(std::make_unique<Tokenizer>()) {}
+SearchIndex::SearchIndex()
+    : query_tokenizer_(std::make_unique<Tokenizer>()), assets_(kCachedAssets) {}
 SearchIndex::~SearchIndex() = default;
 
 int64_t SearchIndex::size() const {
@@ -450,14 +454,16 @@ bool SearchIndex::catchUp(store::Conn& c) {
   }
 
   bool rebuild = !data_;
-  std::vector<size_t> gone;  // docs whose rows were deleted
+  std::vector<size_t> gone;      // docs whose rows were deleted
+  std::vector<int64_t> changed;  // seqs of rows deleted or updated
   if (data_) {
     auto& q = c.statement(
         "SELECT d.seq, a.seq IS NOT NULL FROM assets_deleted d LEFT JOIN assets a ON a.seq = d.seq"
         " WHERE d.version > ?");
     q.bind(1, applied_version_.load());
     while (q.executeStep()) {
-      const int64_t doc = data_->liveDoc(q.getColumn(0).getInt64());
+      changed.push_back(q.getColumn(0).getInt64());
+      const int64_t doc = data_->liveDoc(changed.back());
       if (doc < 0) continue;  // never indexed, or already dropped
       if (q.getColumn(1).getInt() != 0)
         rebuild = true;  // updated in place (or its seq reused): rare, start over
@@ -505,6 +511,10 @@ bool SearchIndex::catchUp(store::Conn& c) {
       data_->appendRows(c, newest, tokenizer);
     }
   }
+  if (rebuild)
+    assets_.clear(version);
+  else
+    assets_.forget(changed, version);
   applied_version_ = version;
   bulk_load_version_ = -1;
   return true;

@@ -13,6 +13,7 @@
 // Thread-safe.
 #pragma once
 
+#include "core/library/asset_cache.h"
 #include "core/library/catalog.h"
 #include "core/store/store.h"
 
@@ -68,6 +69,10 @@ class SearchIndex {
   // The memory the index holds, roughly (allocator overhead aside).
   size_t memoryBytes() const;
 
+  // The rows of the assets this index answers with, kept as the index
+  // follows the library (asset_cache.h).
+  AssetCache& assets() { return assets_; }
+
  private:
   struct Data;
   class Tokenizer;
@@ -89,6 +94,8 @@ class SearchIndex {
 
   mutable std::shared_mutex mutex_;
   std::unique_ptr<Data> data_;  // Guarded by mutex_ (written under update_mutex_ too)
+
+  AssetCache assets_;
 };
 
 // The index of the database `c` reads, brought up to date with what `c` sees;

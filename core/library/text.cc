@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <array>
-#include <optional>
 
 namespace aigate::library {
 namespace {
@@ -58,36 +57,6 @@ std::string stem(std::string_view word) {
   if (w.size() > 5 && endsWith(w, "ing")) return w.substr(0, w.size() - 3);
   if (w.size() > 4 && endsWith(w, "ed")) return w.substr(0, w.size() - 2);
   return w;
-}
-
-bool findStems(std::string_view text, const std::vector<std::string>& stems,
-               std::vector<char>& found, size_t max_terms) {
-  std::string word;
-  size_t words = 0;
-  size_t i = 0;
-  while (i < text.size()) {
-    while (i < text.size() && !isWordByte(static_cast<unsigned char>(text[i]))) ++i;
-    word.clear();
-    while (i < text.size() && isWordByte(static_cast<unsigned char>(text[i]))) {
-      char ch = text[i++];
-      if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch - 'A' + 'a');
-      if (word.size() < 64) word.push_back(ch);
-    }
-    if (word.empty()) continue;
-    if (++words > max_terms) return false;
-    std::optional<std::string> stemmed;  // computed once, for a word that may match
-    for (size_t k = 0; k < stems.size(); ++k) {
-      const std::string& s = stems[k];
-      const size_t kept = s.empty() ? 0 : s.size() - 1;
-      if (found[k] || word.compare(0, kept, s, 0, kept) != 0) continue;
-      if (!stemmed) {
-        if (isStopWord(word)) break;
-        stemmed = stem(word);
-      }
-      if (*stemmed == s) found[k] = 1;
-    }
-  }
-  return true;
 }
 
 std::string ftsQuery(const std::vector<std::string>& terms, bool all_terms) {

@@ -18,15 +18,6 @@ std::vector<std::string> queryTerms(std::string_view text, size_t max_terms = 32
 // to compare prompt terms with asset text.
 std::string stem(std::string_view word);
 
-// Sets found[k] for each of `stems` that some term of `text` (a word of
-// queryTerms(text, max_terms)) stems to, stemming only the words that can
-// (stem() keeps all but the last byte of what it returns). False, having
-// decided nothing, when `text` has more than `max_terms` words: which of them
-// queryTerms would keep needs its exact walk.
-// REQUIRES: found.size() == stems.size().
-bool findStems(std::string_view text, const std::vector<std::string>& stems,
-               std::vector<char>& found, size_t max_terms);
-
 // An FTS5 MATCH expression of quoted terms joined by AND or OR. Empty when
 // there are no terms.
 std::string ftsQuery(const std::vector<std::string>& terms, bool all_terms);

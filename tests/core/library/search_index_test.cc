@@ -462,8 +462,8 @@ TEST_CASE("candidates() from the index are FTS5's", "[search_index]") {
     REQUIRE(got.size() == expected.size());
     const auto scores = twins.ftsScores(q.text, false);
     for (size_t j = 0; j < got.size(); ++j)
-      if (got[j].id != expected[j].id)
-        CHECK(std::abs(scores.at(got[j].id) - scores.at(expected[j].id)) < 1e-9);
+      if (got[j]->asset().id != expected[j]->asset().id)
+        CHECK(std::abs(scores.at(got[j]->asset().id) - scores.at(expected[j]->asset().id)) < 1e-9);
   }
 }
 
