@@ -10,8 +10,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 images=${1:-50}
 videos=${2:-5}
-cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release -DAIGATE_BUILD_TESTS=OFF >/dev/null
-cmake --build build/release -j"$(nproc)" --target aigate aigate_plugins >/dev/null
+source bench/lib.sh
+bench_build aigate aigate_plugins
 bin=build/release/core/aigate
 tmp=$(mktemp -d)
 pid=
@@ -50,12 +50,5 @@ echo "$header"
 echo "|---|---|---|---|---|"
 echo "$image_row"
 echo "$video_row"
-{
-  echo
-  echo "generate, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(git rev-parse --short HEAD): \`bench/generate.sh $images $videos\`"
-  echo
-  echo "$header"
-  echo "|---|---|---|---|---|"
-  echo "$image_row"
-  echo "$video_row"
-} >>bench/results.md
+printf '%s\n|---|---|---|---|---|\n%s\n%s\n' "$header" "$image_row" "$video_row" |
+  bench_record generate "bench/generate.sh $images $videos"

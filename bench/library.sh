@@ -32,8 +32,8 @@ port=${AIGATE_BENCH_PORT:-18901}
 command -v wrk >/dev/null || { echo "bench: wrk not found (apt-get install -y wrk)" >&2; exit 2; }
 command -v sqlite3 >/dev/null || { echo "bench: sqlite3 not found (apt-get install -y sqlite3)" >&2; exit 2; }
 
-cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release -DAIGATE_BUILD_TESTS=OFF >/dev/null
-cmake --build build/release -j"$(nproc)" --target aigate aigate_plugins aigate-starter-gen >/dev/null
+source bench/lib.sh
+bench_build aigate aigate_plugins aigate-starter-gen
 bin=$(pwd)/build/release/core/aigate
 tmp=$(mktemp -d)
 pid=
@@ -54,20 +54,8 @@ else
   library="the starter library"
 fi
 
-cat >"$tmp/aigate.yaml" <<YAML
-data_dir: $tmp/data
-server: {threads: 2}
-store: {synchronous: full, reader_mmap_mb: ${MMAP_MB:-0}}
-tiers:
-  - {name: free,  level: 0, requests_per_minute: 100000000, concurrent_generations: 1000}
-  - {name: scale, level: 3, requests_per_minute: 100000000, concurrent_generations: 1000}
-packs:
-  - {name: scale, credits: 1000000000, price_usd: 1, tier: scale}
-log: {requests: false}
-YAML
-key=$("$bin" admin user create --email bench@aigate.local --pack scale --json --config "$tmp/aigate.yaml" |
-  sed -n 's/.*"api_key": *"\([^"]*\)".*/\1/p')
-[ -n "$key" ] || { echo "bench: could not create the bench user" >&2; exit 1; }
+bench_config "$tmp/aigate.yaml" "$tmp/data"
+key=$(bench_user "$bin" "$tmp/aigate.yaml")
 
 # Prompts: titles of random shared images (with their aspect ratio, which a
 # match must have); queries: two or three words of random assets.
@@ -155,11 +143,5 @@ charged=$(sqlite3 "$tmp/data/aigate.db" "SELECT COUNT(*) FROM ledger WHERE kind 
 table=$(printf '%s\n|---|---|---|---|---|---|---|---|\n%s\n' "$header" "$rows")
 echo "$table"
 echo "ledger: $charged library charges recorded"
-{
-  echo
-  echo "library, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(git rev-parse --short HEAD): \`ASSETS=$ASSETS MMAP_MB=${MMAP_MB:-0} CONNS=$CONNS DURATION=$DURATION bench/library.sh\`"
-  echo
-  echo "$table"
-  echo
-  echo "ledger: $charged library charges recorded"
-} >>bench/results.md
+printf '%s\n\nledger: %s library charges recorded\n' "$table" "$charged" |
+  bench_record library "ASSETS=$ASSETS MMAP_MB=${MMAP_MB:-0} CONNS=$CONNS DURATION=$DURATION bench/library.sh"

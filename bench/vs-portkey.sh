@@ -17,33 +17,20 @@ PEER=${PEER:-../shared/bench/peer-portkey.sh}
 export MOCK_PORT=${MOCK_PORT:-18080}
 port=${AIGATE_BENCH_PORT:-18900}
 
-cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release -DAIGATE_BUILD_TESTS=OFF >/dev/null
-cmake --build build/release -j"$(nproc)" --target aigate aigate_plugins >/dev/null
+source bench/lib.sh
+bench_build aigate aigate_plugins
 bin=$(pwd)/build/release/core/aigate
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 # The gateway: openai_images against the mock, nothing else in the way.
-cat >"$tmp/aigate.yaml" <<YAML
-data_dir: $tmp/data
-server: {threads: 2}
-store: {synchronous: full}
-providers:
+bench_config "$tmp/aigate.yaml" "$tmp/data" "providers:
   - name: openai_images
     plugin: openai_images
-    settings: {base_url: "http://127.0.0.1:$MOCK_PORT"}
+    settings: {base_url: \"http://127.0.0.1:$MOCK_PORT\"}
     api_key_env: AIGATE_BENCH_OPENAI_KEY
-generation: {image: [openai_images], video: []}
-tiers:
-  - {name: free,  level: 0, requests_per_minute: 100000000, concurrent_generations: 1000}
-  - {name: scale, level: 3, requests_per_minute: 100000000, concurrent_generations: 1000}
-packs:
-  - {name: scale, credits: 100000000, price_usd: 1, tier: scale}
-log: {requests: false}
-YAML
-key=$("$bin" admin user create --email bench@aigate.local --pack scale --json --config "$tmp/aigate.yaml" |
-  sed -n 's/.*"api_key": *"\([^"]*\)".*/\1/p')
-[ -n "$key" ] || { echo "bench: could not create the bench user" >&2; exit 1; }
+generation: {image: [openai_images], video: []}"
+key=$(bench_user "$bin" "$tmp/aigate.yaml")
 
 export AIGATE_BENCH_OPENAI_KEY=sk-bench-not-a-real-key
 export EXTRA_CMD="$bin serve --config $tmp/aigate.yaml --listen 127.0.0.1:$port"
@@ -57,11 +44,4 @@ export EXTRA_EXPECT='"source":"generated"'
 export EXTRA_FORCE=1
 bash "$PEER" "http://127.0.0.1:$port/api/v1/generate/image" | tee "$tmp/out.txt"
 
-{
-  echo
-  echo "vs-portkey, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(git rev-parse --short HEAD): \`bench/vs-portkey.sh\`"
-  echo
-  echo '```'
-  cat "$tmp/out.txt"
-  echo '```'
-} >>bench/results.md
+{ echo '```'; cat "$tmp/out.txt"; echo '```'; } | bench_record vs-portkey bench/vs-portkey.sh

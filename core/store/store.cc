@@ -44,6 +44,9 @@ Store::Store(StoreOptions options) : options_(std::move(options)), id_(g_next_st
   // The writer walks the unique indexes (ids, content hashes) of every table
   // at random: SQLite's default 2 MiB page cache thrashes on a large library.
   db->exec(kWriterCacheSize);
+  // Each write of a batch runs in a savepoint, whose journal of the pages it
+  // changes is otherwise a temporary file: a pwrite per page per write.
+  db->exec("PRAGMA temp_store = MEMORY");
   migrate(*db);
   writer_conn_ = std::make_unique<Conn>(std::move(db));
   writer_ = std::thread([this] { writerLoop(); });

@@ -91,6 +91,17 @@ TEST_CASE("a failed write rolls back only its own changes in a shared commit", "
   }
 }
 
+TEST_CASE("the writer keeps its savepoints' journals in memory, not in temporary files", "[store]") {
+  aigate::testing::TempDir dir;
+  Store s(optionsIn(dir));
+  int64_t temp_store = -1;
+  REQUIRE(s.writeSync([&](Conn& c) {
+               temp_store = c.db().execAndGet("PRAGMA temp_store").getInt64();
+               return Status::Ok();
+             }).ok());
+  CHECK(temp_store == 2);  // MEMORY
+}
+
 TEST_CASE("writes queued before the store closes are all committed", "[store]") {
   aigate::testing::TempDir dir;
   {
