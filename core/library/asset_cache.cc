@@ -1,10 +1,12 @@
 #include "core/library/asset_cache.h"
 
+#include "core/library/text.h"
+
 #include <algorithm>
 #include <cassert>
+#include <shared_mutex>
+#include <unordered_map>
 #include <utility>
-
-#include "core/library/text.h"
 
 namespace aigate::library {
 namespace {
@@ -12,25 +14,75 @@ namespace {
 // The words of one asset text that count (queryTerms' limit).
 constexpr size_t kMaxAssetTerms = 512;
 
+struct StringHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+
+// Every stem of the rows read so far. It grows with the library's
+// vocabulary (tens of thousands of words), never with prompts.
+class StemDictionary {
+ public:
+  std::optional<StemId> find(std::string_view stem) const {
+    std::shared_lock lock(mutex_);
+    auto it = ids_.find(stem);
+    if (it == ids_.end()) return std::nullopt;
+    return it->second;
+  }
+
+  // The ids of `stems`, added when new: sorted and distinct.
+  std::vector<StemId> idsOf(const std::vector<std::string>& stems) {
+    std::vector<StemId> out;
+    out.reserve(stems.size());
+    std::vector<const std::string*> unknown;
+    {
+      std::shared_lock lock(mutex_);
+      for (const auto& s : stems) {
+        auto it = ids_.find(s);
+        if (it != ids_.end())
+          out.push_back(it->second);
+        else
+          unknown.push_back(&s);
+      }
+    }
+    if (!unknown.empty()) {
+      std::unique_lock lock(mutex_);
+      for (const auto* s : unknown)
+        out.push_back(ids_.try_emplace(*s, static_cast<StemId>(ids_.size())).first->second);
+    }
+    std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
+    return out;
+  }
+
+ private:
+  mutable std::shared_mutex mutex_;
+  std::unordered_map<std::string, StemId, StringHash, std::equal_to<>> ids_;  // Guarded by mutex_
+};
+
+StemDictionary& dictionary() {
+  static StemDictionary* d = new StemDictionary();  // never destroyed: rows may outlive statics
+  return *d;
+}
+
 void addStems(std::string_view text, std::vector<std::string>& out) {
   for (const auto& term : queryTerms(text, kMaxAssetTerms)) out.push_back(stem(term));
 }
 
-void sortDistinct(std::vector<std::string>& v) {
-  std::sort(v.begin(), v.end());
-  v.erase(std::unique(v.begin(), v.end()), v.end());
-}
-
 }  // namespace
+
+std::optional<StemId> findStem(std::string_view stem) { return dictionary().find(stem); }
 
 const AssetStems& AssetRow::stems() const {
   std::call_once(stems_once_, [this] {
-    addStems(asset_.title, stems_.strong);
-    addStems(asset_.topic, stems_.strong);
-    for (const auto& tag : asset_.tags) addStems(tag, stems_.strong);
-    addStems(asset_.description, stems_.weak);
-    sortDistinct(stems_.strong);
-    sortDistinct(stems_.weak);
+    std::vector<std::string> strong;
+    std::vector<std::string> weak;
+    addStems(asset_.title, strong);
+    addStems(asset_.topic, strong);
+    for (const auto& tag : asset_.tags) addStems(tag, strong);
+    addStems(asset_.description, weak);
+    stems_.strong = dictionary().idsOf(strong);
+    stems_.weak = dictionary().idsOf(weak);
   });
   return stems_;
 }

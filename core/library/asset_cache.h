@@ -22,18 +22,27 @@
 #include <limits>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/library/asset.h"
 
 namespace aigate::library {
 
+// A stem as a number: its id in the process's dictionary of the stems of
+// the rows matches have read, so that a match compares integers.
+using StemId = uint32_t;
+
+// The id of `stem`, or nullopt when no row read so far has it.
+std::optional<StemId> findStem(std::string_view stem);
+
 // The stems of an asset's text that library matching compares prompts with
 // (matcher.h): each sorted and distinct.
 struct AssetStems {
-  std::vector<std::string> strong;  // of the title, topic and tags
-  std::vector<std::string> weak;    // of the description
+  std::vector<StemId> strong;  // of the title, topic and tags
+  std::vector<StemId> weak;    // of the description
 };
 
 // An asset row, immutable and shared by the threads that read it, with its

@@ -11,30 +11,36 @@ namespace {
 constexpr int kCandidates = 25;
 constexpr double kDescriptionWeight = 0.6;
 
-// matchScore() with the prompt's terms stemmed once, for every candidate.
-double scoreStems(const std::vector<std::string>& prompt_stems, const AssetStems& asset) {
+// The share of `prompt` (stem ids; nullopt for a stem no row has) that
+// `asset` covers.
+double scoreStems(const std::vector<std::optional<StemId>>& prompt, const AssetStems& asset) {
   double covered = 0;
-  for (const auto& s : prompt_stems) {
-    if (std::binary_search(asset.strong.begin(), asset.strong.end(), s))
+  for (const auto& id : prompt) {
+    if (!id) continue;
+    if (std::binary_search(asset.strong.begin(), asset.strong.end(), *id))
       covered += 1;
-    else if (std::binary_search(asset.weak.begin(), asset.weak.end(), s))
+    else if (std::binary_search(asset.weak.begin(), asset.weak.end(), *id))
       covered += kDescriptionWeight;
   }
-  return std::clamp(covered / static_cast<double>(prompt_stems.size()), 0.0, 1.0);
+  return std::clamp(covered / static_cast<double>(prompt.size()), 0.0, 1.0);
 }
 
-std::vector<std::string> stemAll(const std::vector<std::string>& terms) {
-  std::vector<std::string> stems;
-  stems.reserve(terms.size());
-  for (const auto& term : terms) stems.push_back(stem(term));
-  return stems;
+// The stem ids of the prompt's terms. After the rows to compare with have
+// worked out their stems: a stem they have is in the dictionary then.
+std::vector<std::optional<StemId>> promptStems(const std::vector<std::string>& terms) {
+  std::vector<std::optional<StemId>> ids;
+  ids.reserve(terms.size());
+  for (const auto& term : terms) ids.push_back(findStem(stem(term)));
+  return ids;
 }
 
 }  // namespace
 
 double matchScore(const std::vector<std::string>& prompt_terms, const Asset& asset) {
   if (prompt_terms.empty()) return 0;
-  return scoreStems(stemAll(prompt_terms), AssetRow(asset).stems());
+  const AssetRow row(asset);
+  const AssetStems& stems = row.stems();
+  return scoreStems(promptStems(prompt_terms), stems);
 }
 
 std::optional<Match> bestMatch(store::Conn& c, const MatchRequest& request) {
@@ -52,9 +58,11 @@ std::vector<Match> rankedMatches(store::Conn& c, const MatchRequest& request, si
   filters.aspect_ratio = request.aspect_ratio;
   filters.topic = request.topic;
   filters.viewer = request.viewer;
-  const auto stems = stemAll(terms);
-  for (auto& row : candidates(c, terms, filters, kCandidates)) {
-    const double score = scoreStems(stems, row->stems());
+  auto rows = candidates(c, terms, filters, kCandidates);
+  for (const auto& row : rows) row->stems();
+  const auto prompt = promptStems(terms);
+  for (auto& row : rows) {
+    const double score = scoreStems(prompt, row->stems());
     ranked.push_back(Match{std::shared_ptr<const Asset>(row, &row->asset()), score});
   }
   std::stable_sort(ranked.begin(), ranked.end(),
