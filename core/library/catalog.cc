@@ -248,7 +248,8 @@ std::vector<Asset> candidates(store::Conn& c, const std::vector<std::string>& te
   std::vector<Asset> out;
   if (terms.empty()) return out;
   if (auto index = searchIndexFor(c)) {
-    if (auto found = index->search(terms, filters, /*all_terms=*/false, limit, 0))
+    if (auto found =
+            index->search(terms, filters, /*all_terms=*/false, limit, 0, /*count_total=*/false))
       return loadHits(c, found->hits);
   }
   const std::string any = ftsQuery(terms, /*all_terms=*/false);
