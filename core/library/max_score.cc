@@ -134,12 +134,14 @@ bool MaxScoreWalk::fillWindow(double threshold) {
 
     // The candidates, in doc order: those that may reach the threshold with
     // the probed lists, probed from the largest bound down while they may.
+    double* sums = sums_.data();
+    const double lift = probed_rest_[0] + slack_;  // the most a candidate may still gain
     for (size_t w = 0; w < marks_.size(); ++w) {
       for (uint64_t bits = marks_[w]; bits != 0; bits &= bits - 1) {
         const size_t x = w * 64 + static_cast<size_t>(std::countr_zero(bits));
-        double gain = sums_[x];
-        sums_[x] = 0;
-        if (gain + probed_rest_[0] + slack_ < threshold) continue;
+        double gain = sums[x];
+        sums[x] = 0;
+        if (gain + lift < threshold) continue;
         const uint32_t doc = base_ + static_cast<uint32_t>(x);
         const size_t at = found_pos_.size();
         found_pos_.resize(at + n, kAbsent);
@@ -157,9 +159,10 @@ bool MaxScoreWalk::fillWindow(double threshold) {
           if (!summed_[i]) continue;
           const uint32_t* docs = &window_docs_[i * kWindow];
           const size_t count = window_count_[i];
-          size_t& k = window_at_[i];
+          size_t k = window_at_[i];
           while (k < count && docs[k] < doc) ++k;
           if (k < count && docs[k] == doc) pos[i] = static_cast<uint32_t>(window_pos_[i] + k);
+          window_at_[i] = k;
         }
         found_.push_back(doc);
       }
