@@ -146,7 +146,8 @@ void benchCandidates(aigate::store::Conn& reader, std::mt19937_64& rng, uint64_t
     if (pick_doc.executeStep()) {
       // The words every asset has ("with", "A … scene:") are no prompt's.
       const std::vector<std::string> skip = {"with", "A", "scene"};
-      for (int col = 0; col < 3; ++col) addWords(pick_doc.getColumn(col).getString(), skip, doc_words);
+      for (int col = 0; col < 3; ++col)
+        addWords(pick_doc.getColumn(col).getString(), skip, doc_words);
       if (i % 2 == 0) filters.aspect_ratio = pick_doc.getColumn(3).getString();
     }
     pick_doc.reset();

@@ -29,7 +29,9 @@ std::vector<PostingList> randomLists(std::mt19937& rng, size_t lists, uint32_t d
       if (rng() % share != 0) continue;
       // Mostly small weights, now and then a large one or the heavy escape.
       const uint32_t r = rng() % 64;
-      const auto weight = static_cast<uint8_t>(r == 0 ? 255 : r == 1 ? 200 + rng() % 55 : 2 + r % 20);
+      const auto weight = static_cast<uint8_t>(r == 0   ? 255
+                                               : r == 1 ? 200 + rng() % 55
+                                                        : 2 + r % 20);
       out[i].append(doc, weight);
     }
     out[i].fit(rng() % 2 ? docs : std::numeric_limits<uint32_t>::max());

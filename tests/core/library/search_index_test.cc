@@ -197,7 +197,8 @@ class ZipfWords {
   }
   const std::string& draw(std::mt19937& rng) const {
     const double x = std::uniform_real_distribution<double>(0, cumulative_.back())(rng);
-    const auto at = std::lower_bound(cumulative_.begin(), cumulative_.end(), x) - cumulative_.begin();
+    const auto at =
+        std::lower_bound(cumulative_.begin(), cumulative_.end(), x) - cumulative_.begin();
     return words_[std::min(static_cast<size_t>(at), words_.size() - 1)];
   }
   std::string text(std::mt19937& rng, int min, int max) const {
