@@ -16,7 +16,8 @@ constexpr double kDenseProbeCost = 0.5;
 
 }  // namespace
 
-MaxScoreWalk::MaxScoreWalk(std::vector<Term> terms) : terms_(std::move(terms)) {
+MaxScoreWalk::MaxScoreWalk(std::vector<Term> terms, std::function<bool(uint32_t)> admit)
+    : terms_(std::move(terms)), admit_(std::move(admit)) {
   const size_t n = terms_.size();
   largest_.assign(n, 0.0);
   cursors_.reserve(n);
@@ -151,7 +152,7 @@ bool MaxScoreWalk::fillWindow(double threshold) {
           const size_t i = probed_[j];
           if (probe(i, doc, pos[i])) gain += terms_[i].bound[terms_[i].list->weight(pos[i])];
         }
-        if (j < probed_.size() || gain + slack_ < threshold) {
+        if (j < probed_.size() || gain + slack_ < threshold || (admit_ && !admit_(doc))) {
           found_pos_.resize(at);
           continue;
         }

@@ -22,6 +22,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 namespace aigate::library {
@@ -44,10 +45,12 @@ class MaxScoreWalk {
     std::array<double, 256> bound;
   };
 
-  explicit MaxScoreWalk(std::vector<Term> terms);
+  // `admit`, when given, says which docs may be given at all (the caller's
+  // filters): the others are left out whatever their gain.
+  explicit MaxScoreWalk(std::vector<Term> terms, std::function<bool(uint32_t doc)> admit = {});
 
-  // Moves to the next doc, in ascending doc order, that is in some list and
-  // whose gain may be `threshold` or more, and gives its position in each
+  // Moves to the next doc, in ascending doc order, that is in some list, is
+  // admitted and whose gain may be `threshold` or more, and gives its position in each
   // list (terms[i] → pos[i], kAbsent when not there). False when no doc is
   // left that may. The docs left out all have a gain surely below the
   // threshold of some call no later than the one that passed them (the
@@ -68,6 +71,7 @@ class MaxScoreWalk {
   bool probe(size_t i, uint32_t doc, uint32_t& pos);
 
   std::vector<Term> terms_;
+  std::function<bool(uint32_t)> admit_;
   std::vector<PostingList::Cursor> cursors_;  // by term
   std::vector<double> largest_;               // by term: its largest bound
   std::vector<size_t> order_;                 // terms by largest bound, ascending

@@ -668,7 +668,9 @@ std::optional<IndexResult> SearchIndex::search(const std::vector<std::string>& t
       return bar ? -*bar : -std::numeric_limits<double>::infinity();
     };
     static_assert(MaxScoreWalk::kAbsent == kAbsent);
-    MaxScoreWalk walk(std::move(bounded));
+    // The filters first, so that a search few docs pass does not look for
+    // the positions of every match.
+    MaxScoreWalk walk(std::move(bounded), [&](uint32_t doc) { return passes(doc, d.keys[doc]); });
     std::vector<uint32_t> at(m);
     uint32_t doc = 0;
     const bool wanted = first + static_cast<size_t>(limit) > 0;
