@@ -6,9 +6,15 @@
 // (library.memory_index_min_assets is at its default): it is timed on its
 // own. Prints one Markdown table row.
 //
-// usage: search_bench DATA_DIR [ASSETS=1000000] [QUERIES=2000]
+// MODE "candidates" times library::candidates() instead, what library
+// matching asks for every generate request: 5–10 word prompts taken from a
+// random asset's title, tags and description, any term, 25 candidates, for
+// an image (half of them of the asset's aspect ratio).
+//
+// usage: search_bench DATA_DIR [ASSETS=1000000] [QUERIES=2000] [MODE=search|candidates]
 #include "core/library/catalog.h"
 #include "core/library/search_index.h"
+#include "core/library/text.h"
 #include "core/store/store.h"
 
 #include <algorithm>
@@ -113,11 +119,63 @@ double percentile(std::vector<double> v, double p) {
   return v[static_cast<size_t>(p * static_cast<double>(v.size() - 1))];
 }
 
+// The words of `text` (letters and digits) but `skip`.
+void addWords(std::string text, const std::vector<std::string>& skip,
+              std::vector<std::string>& out) {
+  for (auto& ch : text)
+    if (!std::isalnum(static_cast<unsigned char>(ch))) ch = ' ';
+  std::istringstream in(text);
+  for (std::string w; in >> w;)
+    if (std::find(skip.begin(), skip.end(), w) == skip.end()) out.push_back(w);
+}
+
+// Times candidates() on `queries` prompts (after 100 that warm the caches):
+// one Markdown table row.
+void benchCandidates(aigate::store::Conn& reader, std::mt19937_64& rng, uint64_t assets,
+                     int queries, bool in_memory) {
+  std::vector<double> ms;
+  int64_t found = 0;
+  for (int i = 0; i < queries + 100; ++i) {
+    const int64_t seq = 1 + static_cast<int64_t>(rng() % assets);
+    auto& pick_doc =
+        reader.statement("SELECT title, tags, description, aspect_ratio FROM assets WHERE seq = ?");
+    pick_doc.bind(1, seq);
+    std::vector<std::string> doc_words;
+    aigate::library::SearchQuery filters;
+    filters.type = "image";
+    if (pick_doc.executeStep()) {
+      // The words every asset has ("with", "A … scene:") are no prompt's.
+      const std::vector<std::string> skip = {"with", "A", "scene"};
+      for (int col = 0; col < 3; ++col)
+        addWords(pick_doc.getColumn(col).getString(), skip, doc_words);
+      if (i % 2 == 0) filters.aspect_ratio = pick_doc.getColumn(3).getString();
+    }
+    pick_doc.reset();
+    std::shuffle(doc_words.begin(), doc_words.end(), rng);
+    std::string prompt;
+    const size_t n_words = std::min<size_t>(doc_words.size(), 5 + i % 6);
+    for (size_t w = 0; w < n_words; ++w) prompt += (w ? " " : "") + doc_words[w];
+    const auto start = Clock::now();
+    const auto terms = aigate::library::queryTerms(prompt);
+    const auto result = aigate::library::candidates(reader, terms, filters, 25);
+    const double elapsed = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+    if (i >= 100) {
+      ms.push_back(elapsed);
+      found += static_cast<int64_t>(result.size());
+    }
+  }
+  std::printf("| %llu | %s | %d | %.3f | %.3f | %.3f | %.1f |\n",
+              static_cast<unsigned long long>(assets), in_memory ? "memory" : "FTS5", queries,
+              percentile(ms, 0.5), percentile(ms, 0.99), percentile(ms, 1.0),
+              static_cast<double>(found) / queries);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 2) {
-    std::fprintf(stderr, "usage: search_bench DATA_DIR [ASSETS] [QUERIES]\n");
+  const std::string mode = argc > 4 ? argv[4] : "search";
+  if (argc < 2 || (mode != "search" && mode != "candidates")) {
+    std::fprintf(stderr, "usage: search_bench DATA_DIR [ASSETS] [QUERIES] [search|candidates]\n");
     return 2;
   }
   const std::string dir = argv[1];
@@ -165,6 +223,10 @@ int main(int argc, char** argv) {
   const auto index = aigate::library::searchIndexFor(reader);
   const bool in_memory = index != nullptr;
   const double build_s = std::chrono::duration<double>(Clock::now() - build_start).count();
+  if (mode == "candidates") {
+    benchCandidates(reader, rng, assets, queries, in_memory);
+    return 0;
+  }
 
   std::vector<double> ms;
   int64_t found = 0;
@@ -176,14 +238,9 @@ int main(int argc, char** argv) {
     auto& pick_doc = reader.statement("SELECT title, tags FROM assets WHERE seq = ?");
     pick_doc.bind(1, seq);
     std::vector<std::string> doc_words;
-    if (pick_doc.executeStep()) {
-      std::string text = pick_doc.getColumn(0).getString() + " " + pick_doc.getColumn(1).getString();
-      for (auto& ch : text)
-        if (!std::isalnum(static_cast<unsigned char>(ch))) ch = ' ';
-      std::istringstream in(text);
-      for (std::string w; in >> w;)
-        if (w != "with") doc_words.push_back(w);
-    }
+    if (pick_doc.executeStep())
+      addWords(pick_doc.getColumn(0).getString() + " " + pick_doc.getColumn(1).getString(),
+               {"with"}, doc_words);
     pick_doc.reset();
     std::shuffle(doc_words.begin(), doc_words.end(), rng);
     const size_t n_words = std::min<size_t>(doc_words.size(), 2 + i % 2);

@@ -271,7 +271,8 @@ std::vector<std::shared_ptr<const AssetRow>> candidates(store::Conn& c,
   std::vector<std::shared_ptr<const AssetRow>> out;
   if (terms.empty()) return out;
   if (auto index = searchIndexFor(c)) {
-    if (auto found = index->search(terms, filters, /*all_terms=*/false, limit, 0))
+    if (auto found =
+            index->search(terms, filters, /*all_terms=*/false, limit, 0, /*count_total=*/false))
       return loadHits(c, *index, found->hits);
   }
   const std::string any = ftsQuery(terms, /*all_terms=*/false);

@@ -26,6 +26,7 @@ void reserveMore(std::vector<T>& v, size_t more) {
 void PostingList::append(uint32_t doc, uint8_t weight) {
   reserveMore(weights_, 1);
   weights_.push_back(weight);
+  max_weight_ = std::max(max_weight_, weight);
   addDoc(doc);
 }
 

@@ -17,6 +17,7 @@
 // Not thread-safe; const methods may run concurrently.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -39,6 +40,9 @@ class PostingList {
   // The weight byte of the posting at `pos`; weights() is all of them.
   uint8_t weight(size_t pos) const { return weights_[pos]; }
   const uint8_t* weights() const { return weights_.data(); }
+  // The largest weight byte held (0 when empty): what bounds the scores of
+  // an any-term search (max_score.h).
+  uint8_t maxWeight() const { return max_weight_; }
 
   // Dense lists: whether `doc` is in the list, and at which position.
   bool find(uint32_t doc, size_t& pos) const;
@@ -67,6 +71,19 @@ class PostingList {
     }
     // Moves to the first posting whose doc is >= `target` (not back).
     void seek(uint32_t target);
+    // Calls f(doc, pos) for each posting from here whose doc is below
+    // `end`, moving past them: a tight loop over each decoded block.
+    template <typename F>
+    void forEachBelow(uint32_t end, F&& f) {
+      while (i_ < n_ && docs_[i_] < end) {
+        if (docs_[n_ - 1] >= end) {
+          for (; docs_[i_] < end; ++i_) f(docs_[i_], first_pos_ + i_);
+          return;
+        }
+        for (; i_ < n_; ++i_) f(docs_[i_], first_pos_ + i_);
+        load(block_ + 1);
+      }
+    }
 
    private:
     // Decodes block `b` (a packed block, the partial one, or a 128-doc
@@ -98,6 +115,7 @@ class PostingList {
 
   uint32_t count_ = 0;
   bool dense_ = false;
+  uint8_t max_weight_ = 0;
   std::vector<uint8_t> weights_;
   // Packed: per block a width byte then the gaps (doc - previous doc - 1),
   // followed by bitpack::kPadding zero bytes so that a gap is read with one 8-byte
@@ -119,6 +137,7 @@ void PostingList::removeIf(F&& gone) {
   }
   if (docs.size() == count_) return;
   weights_ = std::move(weights);
+  max_weight_ = weights_.empty() ? 0 : *std::max_element(weights_.begin(), weights_.end());
   rebuild(docs, dense_);
 }
 

@@ -1,5 +1,6 @@
 #include "core/library/search_index.h"
 
+#include "core/library/max_score.h"
 #include "core/library/posting_list.h"
 #include "core/library/seq_column.h"
 
@@ -172,6 +173,11 @@ class TopK {
       std::push_heap(heap_.begin(), heap_.end(), better);
     }
   }
+  // The score a doc must beat to be kept (ties: a lower doc), once k are.
+  std::optional<double> bar() const {
+    if (k_ == 0 || heap_.size() < k_) return std::nullopt;
+    return heap_.front().score;
+  }
   std::vector<Ranked> best() && {
     std::sort_heap(heap_.begin(), heap_.end(), better);
     return std::move(heap_);
@@ -249,6 +255,8 @@ struct SearchIndex::Data {
   std::vector<uint32_t> pending_deleted;  // sorted: deleted docs still in posting lists
   int64_t live = 0;          // docs not deleted: FTS5's row count
   int64_t total_length = 0;  // their lengths summed: FTS5's total size
+  // At most the length of every doc (deleted ones included): bounds scores.
+  uint32_t min_length = std::numeric_limits<uint32_t>::max();
 
   // The weight of the posting of `doc` at `pos` in the list of `term`.
   uint32_t weight(uint32_t term, uint32_t doc, size_t pos) const {
@@ -398,6 +406,7 @@ struct SearchIndex::Data {
       seqs.push_back(q.getColumn(0).getInt64());
       ++live;
       total_length += length;
+      min_length = std::min(min_length, length);
     }
     q.reset();
   }
@@ -522,7 +531,7 @@ bool SearchIndex::catchUp(store::Conn& c) {
 
 std::optional<IndexResult> SearchIndex::search(const std::vector<std::string>& terms,
                                                const SearchQuery& filters, bool all_terms,
-                                               int limit, int offset) const {
+                                               int limit, int offset, bool count_total) const {
   std::vector<std::string> tokens;
   {
     std::lock_guard lock(tokenizer_mutex_);
@@ -538,6 +547,7 @@ std::optional<IndexResult> SearchIndex::search(const std::vector<std::string>& t
   }
 
   IndexResult result;
+  if (!count_total) result.total = -1;
   std::shared_lock lock(mutex_);
   const Data& d = *data_;
   if (d.live == 0 || tokens.empty()) return result;
@@ -606,16 +616,20 @@ std::optional<IndexResult> SearchIndex::search(const std::vector<std::string>& t
     return -1.0 * sum;
   };
 
+  // Only the best `first + limit` wanted, not the total: MaxScore skips the
+  // docs that cannot be among them (below).
+  const bool pruned = !all_terms && !count_total && limit >= 0;
   // Matching docs are gathered in batches, then filtered and scored with
-  // their per-doc keys prefetched (each is a cache miss otherwise). Docs are
-  // in seq order: the heap breaks ties by doc.
+  // their per-doc keys prefetched (each is a cache miss otherwise); pruned,
+  // in small ones, so that the bar rises as they are scored. Docs are in
+  // seq order: the heap breaks ties by doc.
   const size_t m = lists.size();
-  constexpr size_t kBatch = 4096;
+  const size_t batch_size = pruned ? 16 : 4096;
   constexpr size_t kAhead = 16;
   std::vector<uint32_t> batch;
   std::vector<uint32_t> batch_pos;  // m per doc of batch
-  batch.reserve(kBatch);
-  batch_pos.reserve(kBatch * m);
+  batch.reserve(batch_size);
+  batch_pos.reserve(batch_size * m);
   // As SQL's LIMIT and OFFSET: a negative limit is none, a negative offset 0.
   const size_t first = offset > 0 ? static_cast<size_t>(offset) : 0;
   TopK top(limit < 0 ? std::numeric_limits<size_t>::max() : first + static_cast<size_t>(limit));
@@ -625,7 +639,7 @@ std::optional<IndexResult> SearchIndex::search(const std::vector<std::string>& t
       const uint32_t doc = batch[j];
       const uint64_t key = d.keys[doc];
       if (!passes(doc, key)) continue;
-      ++result.total;
+      if (count_total) ++result.total;
       top.offer({score(doc, key, &batch_pos[j * m]), doc});
     }
     batch.clear();
@@ -633,9 +647,50 @@ std::optional<IndexResult> SearchIndex::search(const std::vector<std::string>& t
   };
   std::vector<PostingList::Cursor> cursors;
   cursors.reserve(m);
-  for (uint32_t term : lists) cursors.emplace_back(d.postings[term]);
+  if (!pruned)
+    for (uint32_t term : lists) cursors.emplace_back(d.postings[term]);
   std::vector<size_t> pos(m, 0);
-  if (all_terms) {
+  if (pruned) {
+    // What a posting adds to a doc's gain (its score negated) is bounded by
+    // its weight byte at the shortest length of any doc (whose length term
+    // is the smallest); a heavy weight adds less than idf * (k1 + 1),
+    // whatever it is. Computed as score() computes, these bounds are at
+    // least its terms; its sums round otherwise (MaxScoreWalk::kSlack).
+    const double least_norm = kK1 * (1 - kB + kB * static_cast<double>(d.min_length) / avgdl);
+    std::array<double, kHeavyWeight> gain_by_weight;
+    for (uint32_t w = 0; w < kHeavyWeight; ++w) {
+      const double f = w;
+      gain_by_weight[w] = (f * (kK1 + 1.0)) / (f + least_norm);
+    }
+    std::vector<MaxScoreWalk::Term> bounded;
+    for (size_t l = 0; l < m; ++l) {
+      double idf_sum = 0;  // a token twice in the query counts twice
+      for (size_t i = 0; i < phrase_list.size(); ++i)
+        if (phrase_list[i] == l) idf_sum += idf[i];
+      MaxScoreWalk::Term& t = bounded.emplace_back(MaxScoreWalk::Term{&d.postings[lists[l]], {}});
+      for (uint32_t w = 0; w < kHeavyWeight; ++w) t.bound[w] = idf_sum * gain_by_weight[w];
+      t.bound[kHeavyWeight] = idf_sum * (kK1 + 1.0);
+    }
+    // A doc must score below the worst kept to displace it: docs come in
+    // doc order, so a tie keeps the kept one.
+    auto threshold = [&] {
+      const auto bar = top.bar();
+      return bar ? -*bar : -std::numeric_limits<double>::infinity();
+    };
+    static_assert(MaxScoreWalk::kAbsent == kAbsent);
+    // The filters first, so that a search few docs pass does not look for
+    // the positions of every match.
+    MaxScoreWalk walk(std::move(bounded), [&](uint32_t doc) { return passes(doc, d.keys[doc]); });
+    std::vector<uint32_t> at(m);
+    uint32_t doc = 0;
+    const bool wanted = first + static_cast<size_t>(limit) > 0;
+    while (wanted && walk.next(threshold(), doc, at.data())) {
+      __builtin_prefetch(&d.keys[doc]);
+      batch.push_back(doc);
+      batch_pos.insert(batch_pos.end(), at.begin(), at.end());
+      if (batch.size() == batch_size) flush();
+    }
+  } else if (all_terms) {
     // Walk the shortest list; test the dense others bit by bit and move the
     // cursors of the rest to each doc (skipping whole blocks). A doc missing
     // from one list moves the walk on to that list's next doc.
@@ -673,7 +728,7 @@ std::optional<IndexResult> SearchIndex::search(const std::vector<std::string>& t
       if (everywhere) {
         batch.push_back(doc);
         for (size_t l = 0; l < m; ++l) batch_pos.push_back(static_cast<uint32_t>(pos[l]));
-        if (batch.size() == kBatch) flush();
+        if (batch.size() == batch_size) flush();
       }
       if (skip_to == doc + 1)
         lead.next();
@@ -695,7 +750,7 @@ std::optional<IndexResult> SearchIndex::search(const std::vector<std::string>& t
         batch_pos.push_back(static_cast<uint32_t>(c.pos()));
         c.next();
       }
-      if (batch.size() == kBatch) flush();
+      if (batch.size() == batch_size) flush();
     }
   }
   flush();

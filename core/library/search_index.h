@@ -44,7 +44,7 @@ struct IndexHit {
 
 struct IndexResult {
   std::vector<IndexHit> hits;  // the requested page, best first
-  int64_t total = 0;           // every match that passes the filters
+  int64_t total = 0;           // every match that passes the filters; -1: not counted
 };
 
 class SearchIndex {
@@ -56,12 +56,16 @@ class SearchIndex {
   // The assets matching all `terms` (or any of them when !all_terms) that
   // pass the filters and visibility of `filters`, ranked as FTS5's
   // bm25(assets_fts, 10, 6, 2, 3) ranks them, ties by seq; `limit` hits from
-  // `offset`. `terms` are query terms as queryTerms() makes them. nullopt when
-  // a term is not exactly one token (a phrase, or nothing indexable): FTS5
-  // must answer that query.
+  // `offset` (a negative limit: all of them). `terms` are query terms as
+  // queryTerms() makes them. nullopt when a term is not exactly one token (a
+  // phrase, or nothing indexable): FTS5 must answer that query.
+  //
+  // With !count_total the total is not counted (it reads -1): an any-term
+  // search then finds its hits without reading every match (max_score.h),
+  // the same hits with the same scores.
   std::optional<IndexResult> search(const std::vector<std::string>& terms,
                                     const SearchQuery& filters, bool all_terms, int limit,
-                                    int offset) const;
+                                    int offset, bool count_total = true) const;
 
   // The number of assets indexed (deleted ones excluded).
   int64_t size() const;

@@ -1,6 +1,7 @@
 // PostingList against a plain sorted vector: every doc, position and weight
-// back in order, seeks, bit tests, removals and appends, in both layouts and
-// around the 128-doc block boundaries.
+// back in order (and the largest weight), by windows of docs too, seeks, bit
+// tests, removals and appends, in both layouts and around the 128-doc block
+// boundaries.
 #include "core/library/posting_list.h"
 
 #include <catch2/catch.hpp>
@@ -50,6 +51,8 @@ PostingList make(const Expected& e) {
 
 void check(const PostingList& list, const Expected& e, std::mt19937& rng) {
   REQUIRE(list.size() == e.docs.size());
+  CHECK(list.maxWeight() ==
+        (e.weights.empty() ? 0 : *std::max_element(e.weights.begin(), e.weights.end())));
   size_t i = 0;
   for (PostingList::Cursor c(list); !c.done(); c.next(), ++i) {
     REQUIRE(i < e.docs.size());
@@ -58,6 +61,22 @@ void check(const PostingList& list, const Expected& e, std::mt19937& rng) {
     REQUIRE(list.weight(c.pos()) == e.weights[i]);
   }
   REQUIRE(i == e.docs.size());
+
+  // Windows of rising ends, small and large: each posting once, in order.
+  PostingList::Cursor windows(list);
+  size_t seen = 0;
+  for (uint32_t end = 0; seen < e.docs.size();) {
+    end += rng() % 2 ? 1 + rng() % 300 : 1 + rng() % 200000;
+    windows.forEachBelow(end, [&](uint32_t doc, size_t pos) {
+      REQUIRE(seen < e.docs.size());
+      REQUIRE(doc == e.docs[seen]);
+      REQUIRE(pos == seen);
+      REQUIRE(doc < end);
+      ++seen;
+    });
+    REQUIRE((windows.done() || windows.doc() >= end));
+  }
+  REQUIRE(windows.done());
 
   // Seeks, from a fresh cursor and along one cursor moving forward.
   const uint32_t top = e.docs.empty() ? 1000 : e.docs.back() + 300;
