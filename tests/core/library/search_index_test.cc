@@ -285,9 +285,9 @@ void comparePruned(Twins& twins, const library::SearchQuery& q) {
   REQUIRE(got.size() == fts.size());
   std::map<std::string, double> scores;
   for (size_t i = 0; i < got.size(); ++i) {
-    if (got[i].id == fts[i].id) continue;
+    if (got[i]->asset().id == fts[i]->asset().id) continue;
     if (scores.empty()) scores = twins.ftsScores(q.text, false);
-    CHECK(std::abs(scores.at(got[i].id) - scores.at(fts[i].id)) < 1e-9);
+    CHECK(std::abs(scores.at(got[i]->asset().id) - scores.at(fts[i]->asset().id)) < 1e-9);
   }
 }
 
