@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include <cstdio>
 #include <fstream>
 
 namespace aigate::testing {
@@ -58,6 +59,20 @@ std::vector<SampleAsset> standardLibrary() {
       {"waves.mp4", 360, 640, "Ocean waves on the shore", "Waves rolling onto a sandy beach",
        "nature", {"ocean", "waves", "beach"}},
   };
+}
+
+library::Asset assetRow(int n, const std::string& title) {
+  library::Asset a;
+  a.type = "image";
+  a.title = title;
+  a.aspect_ratio = "1:1";
+  a.width = a.height = 64;
+  char sha[65];
+  std::snprintf(sha, sizeof sha, "%064x", n);
+  a.sha256 = sha;
+  a.file = a.sha256 + ".png";
+  a.mime = "image/png";
+  return a;
 }
 
 }  // namespace aigate::testing

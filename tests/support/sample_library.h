@@ -29,4 +29,9 @@ library::ImportReport importInto(TestGateway& gw, const std::string& dir);
 // Eight assets over three topics and several ratios, for search and matching.
 std::vector<SampleAsset> standardLibrary();
 
+// A row of the shared library, numbered `n`: a 64×64 PNG image, 1:1, whose
+// content hash is `n` (no file behind it), titled `title`. For tests of the
+// catalog and its indexes, which need rows, not files.
+library::Asset assetRow(int n, const std::string& title);
+
 }  // namespace aigate::testing

@@ -6,13 +6,13 @@
 #include <algorithm>
 #include <atomic>
 #include <catch2/catch.hpp>
-#include <cstdio>
 #include <thread>
 
 #include "core/library/catalog.h"
 #include "core/library/matcher.h"
 #include "core/library/search_index.h"
 #include "core/store/store.h"
+#include "tests/support/sample_library.h"
 #include "tests/support/temp_dir.h"
 
 using namespace aigate;
@@ -29,19 +29,10 @@ std::shared_ptr<const AssetRow> row(const std::string& title) {
 }
 
 Asset sharedImage(int n, const std::string& title, const std::string& description = "") {
-  Asset a;
+  Asset a = testing::assetRow(n, title);
   a.id = "ast_cache_" + std::to_string(n);
-  a.type = "image";
-  a.title = title;
   a.description = description;
   a.topic = "nature";
-  a.aspect_ratio = "1:1";
-  a.width = a.height = 64;
-  char sha[65];
-  std::snprintf(sha, sizeof sha, "%064x", n);
-  a.sha256 = sha;
-  a.file = a.sha256 + ".png";
-  a.mime = "image/png";
   return a;
 }
 

@@ -48,20 +48,14 @@ std::string words(std::mt19937& rng, int min, int max) {
 }
 
 library::Asset randomAsset(std::mt19937& rng, int n) {
-  library::Asset a;
+  const bool video = rng() % 4 == 0;
+  library::Asset a = testing::assetRow(n, words(rng, 1, 4));
   a.id = "ast_test_" + std::to_string(n);
-  a.type = rng() % 4 == 0 ? "video" : "image";
-  a.title = words(rng, 1, 4);
+  if (video) a.type = "video";
   a.description = words(rng, 0, 8);
   a.topic = pick(rng, kTopics);
   for (int i = 0, tags = static_cast<int>(rng() % 4); i < tags; ++i) a.tags.push_back(pick(rng, kWords));
   a.aspect_ratio = pick(rng, kRatios);
-  a.width = a.height = 64;
-  char sha[65];
-  std::snprintf(sha, sizeof sha, "%064x", n);
-  a.sha256 = sha;
-  a.file = a.sha256 + ".png";
-  a.mime = "image/png";
   if (const auto& owner = pick(rng, kOwners); !owner.empty()) a.owner_id = owner;
   return a;
 }
