@@ -19,8 +19,9 @@ struct StringHash {
   size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
 };
 
-// Every stem of the rows read so far. It grows with the library's
-// vocabulary (tens of thousands of words), never with prompts.
+// Every stem of the rows matched so far. It grows with the vocabulary of
+// the library's text, as the search index's term table does, and not with
+// the prompts matched (they are only looked up).
 class StemDictionary {
  public:
   std::optional<StemId> find(std::string_view stem) const {

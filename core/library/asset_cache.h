@@ -17,6 +17,8 @@
 // Thread-safe.
 #pragma once
 
+#include "core/library/asset.h"
+
 #include <cstddef>
 #include <cstdint>
 #include <limits>
@@ -26,8 +28,6 @@
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include "core/library/asset.h"
 
 namespace aigate::library {
 

@@ -154,8 +154,7 @@ Inserted insertAsset(store::Conn& c, Asset a) {
   q.bind(i++, a.title);
   q.bind(i++, a.description);
   q.bind(i++, a.topic);
-  q.bind(i++,
-         nlohmann::json(a.tags).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  q.bind(i++, nlohmann::json(a.tags).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   q.bind(i++, a.aspect_ratio);
   q.bind(i++, a.width);
   q.bind(i++, a.height);
@@ -220,11 +219,10 @@ void endBulkLoad(store::Conn& c) {
 }
 
 bool repairIndex(store::Conn& c) {
-  const bool present = c.db()
-                           .execAndGet(
-                               "SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger'"
-                               " AND name = 'assets_fts_insert'")
-                           .getInt() == 1;
+  const bool present =
+      c.db().execAndGet("SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger'"
+                        " AND name = 'assets_fts_insert'")
+          .getInt() == 1;
   if (present) return false;
   endBulkLoad(c);
   return true;

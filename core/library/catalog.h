@@ -3,15 +3,15 @@
 // Writes REQUIRE a Store write; reads take any connection.
 #pragma once
 
-#include <memory>
-#include <optional>
-#include <string>
-#include <vector>
-
 #include "core/common/errors.h"
 #include "core/library/asset.h"
 #include "core/library/asset_cache.h"
 #include "core/store/store.h"
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
 
 namespace aigate::library {
 
@@ -43,7 +43,7 @@ std::optional<Asset> deleteAsset(store::Conn& c, const std::string& id);
 std::optional<Asset> findAssetBySha(store::Conn& c, const std::string& sha256_hex);
 
 struct SearchQuery {
-  std::string text;                 // free text; may be empty
+  std::string text;                // free text; may be empty
   std::optional<std::string> type;  // "image" | "video"
   std::optional<std::string> topic;
   std::optional<std::string> aspect_ratio;

@@ -1,9 +1,9 @@
 #include "core/library/matcher.h"
 
-#include <algorithm>
-
 #include "core/library/catalog.h"
 #include "core/library/text.h"
+
+#include <algorithm>
 
 namespace aigate::library {
 namespace {

@@ -3,17 +3,18 @@
 // the library it searched (updates and deletes, by any thread).
 #include "core/library/asset_cache.h"
 
-#include <algorithm>
-#include <atomic>
-#include <catch2/catch.hpp>
-#include <thread>
-
 #include "core/library/catalog.h"
 #include "core/library/matcher.h"
 #include "core/library/search_index.h"
 #include "core/store/store.h"
 #include "tests/support/sample_library.h"
 #include "tests/support/temp_dir.h"
+
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <thread>
 
 using namespace aigate;
 using library::Asset;
