@@ -172,8 +172,8 @@ ConnectionPin::ConnectionPin(CURL* handle, const VettedUrl& vetted) {
   curl_easy_setopt(handle, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(handle, CURLOPT_PROXY, "");
   if (IpAddress::parse(vetted.host)) return;  // a literal: curl connects to it, no lookup
-  const std::string address =
-      vetted.address.v6 ? "[" + vetted.address.toString() + "]" : vetted.address.toString();
+  std::string address = vetted.address.toString();
+  if (vetted.address.v6) address = '[' + std::move(address) + ']';
   const std::string entry = vetted.host + ":" + std::to_string(vetted.port) + ":" + address;
   resolve_ = curl_slist_append(nullptr, entry.c_str());
   curl_easy_setopt(handle, CURLOPT_RESOLVE, resolve_);
